@@ -1,0 +1,4 @@
+//! vpcroute-operator: manages Tencent Cloud VPC routes as Kubernetes `VpcRoute` resources.
+
+pub mod domain;
+pub mod wire;
