@@ -1,0 +1,185 @@
+//! The `check` command: reads a VPC and its route tables through the API 2.0 client and prints a
+//! short summary, to verify endpoint, CA, credentials and region by hand. Does network I/O.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::client::{
+    self, ApiError, ClientConfig, ClientConfigError, CredentialsError, DEFAULT_ENDPOINT, ErrorClass, RouteTable, Vpc,
+    VpcClient,
+};
+use crate::domain::Credentials;
+
+/// Arguments of `vpcroute-operator check`. Credentials come from `TENCENTCLOUD_SECRET_ID`,
+/// `TENCENTCLOUD_SECRET_KEY` and optional `TENCENTCLOUD_SECURITY_TOKEN`, never from flags.
+#[derive(Clone, Debug, clap::Args)]
+pub struct CheckArgs {
+    /// API 2.0 endpoint URL.
+    #[arg(long, env = "VPCROUTE_ENDPOINT", default_value = DEFAULT_ENDPOINT)]
+    pub endpoint: String,
+    /// Region, e.g. `ap-guangzhou`.
+    #[arg(long)]
+    pub region: String,
+    /// The VPC to read (`vpc-…`).
+    #[arg(long)]
+    pub vpc_id: String,
+    /// Read only this route table (`rtb-…`); all of the VPC's tables otherwise.
+    #[arg(long)]
+    pub route_table_id: Option<String>,
+    /// Extra PEM CA bundle trusted on top of the system roots.
+    #[arg(long, env = "VPCROUTE_CA_FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// Connect timeout in seconds.
+    #[arg(long, default_value_t = 5)]
+    pub connect_timeout_secs: u64,
+    /// Whole-request timeout in seconds.
+    #[arg(long, default_value_t = 30)]
+    pub request_timeout_secs: u64,
+    /// Credentials to use instead of the environment (for embedding and tests; never a flag).
+    #[arg(skip)]
+    pub credentials: Option<Credentials>,
+}
+
+/// Why `check` failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    /// Credentials are missing from the environment.
+    #[error("no credentials: {0}")]
+    Credentials(#[from] CredentialsError),
+    /// The client could not be configured.
+    #[error("bad client configuration: {0}")]
+    Config(#[from] ClientConfigError),
+    /// An API call failed; the message names the action, the class and Tencent's code.
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    /// The summary could not be written.
+    #[error("could not write the summary: {0}")]
+    Output(#[from] std::io::Error),
+}
+
+impl CheckError {
+    /// The class of a failed API call, if that is what failed.
+    pub fn class(&self) -> Option<ErrorClass> {
+        match self {
+            CheckError::Api(e) => Some(e.class),
+            _ => None,
+        }
+    }
+
+    /// The process exit code for this failure (never 0): 1 for an API failure, 2 for setup.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            CheckError::Api(_) | CheckError::Output(_) => 1,
+            CheckError::Credentials(_) | CheckError::Config(_) => 2,
+        }
+    }
+}
+
+/// Runs `check`: describes the VPC, then its route tables (or the one asked for), writing a
+/// summary to `out` as it goes.
+pub async fn run_check(args: CheckArgs, out: &mut impl Write) -> Result<(), CheckError> {
+    let creds = match args.credentials.clone() {
+        Some(creds) => creds,
+        None => client::credentials_from_env()?,
+    };
+    let client = VpcClient::new(client_config(&args))?;
+    let vpc = client.describe_vpc(&creds, &args.region, &args.vpc_id).await?;
+    write_vpc(out, &vpc)?;
+    let tables = match args.route_table_id.as_deref() {
+        Some(rtb) => vec![client.describe_route_table(&creds, &args.region, Some(&args.vpc_id), rtb).await?],
+        None => client.describe_route_tables(&creds, &args.region, Some(&args.vpc_id), None).await?,
+    };
+    writeln!(out, "route tables: {}", tables.len())?;
+    for table in &tables {
+        write_table(out, table)?;
+    }
+    Ok(())
+}
+
+fn client_config(args: &CheckArgs) -> ClientConfig {
+    ClientConfig {
+        endpoint: args.endpoint.clone(),
+        ca_file: args.ca_file.clone(),
+        connect_timeout: Duration::from_secs(args.connect_timeout_secs),
+        request_timeout: Duration::from_secs(args.request_timeout_secs),
+        ..ClientConfig::default()
+    }
+}
+
+fn write_vpc(out: &mut impl Write, vpc: &Vpc) -> std::io::Result<()> {
+    let default = if vpc.is_default { " (default)" } else { "" };
+    writeln!(out, "vpc {} name {:?} cidr {}{default}", vpc.vpc_id, vpc.name, vpc.cidr_block)
+}
+
+fn write_table(out: &mut impl Write, table: &RouteTable) -> std::io::Result<()> {
+    let count = table.routes.len() + table.other_routes.len();
+    let noun = if count == 1 { "route" } else { "routes" };
+    writeln!(out, "route table {} name {:?}: {count} {noun} (Local not shown)", table.route_table_id, table.name)?;
+    for r in &table.routes {
+        writeln!(out, "  {:<18} {:<22} {}", r.destination.to_string(), r.next_type.to_string(), r.next_hub)?;
+    }
+    for r in &table.other_routes {
+        writeln!(out, "  {:<18} {:<22} {}", r.destination, format!("unknown({})", r.next_type), r.next_hub)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::client::RawRoute;
+    use crate::domain::{NextType, Route};
+
+    #[test]
+    fn summary_lists_each_route_with_type_name_code_and_hub() {
+        let table = RouteTable {
+            route_table_id: "rtb-1".into(),
+            name: "main".into(),
+            vpc_id: "vpc-1".into(),
+            vpc_cidr: "10.0.0.0/16".into(),
+            routes: vec![Route::new("192.168.0.0/24", NextType::VpnGateway, "vpngw-a").unwrap()],
+            other_routes: vec![RawRoute {
+                destination: "172.16.0.0/12".into(),
+                next_type: 5,
+                next_hub: "ccn-1".into(),
+            }],
+        };
+        let mut out = Vec::new();
+        write_table(&mut out, &table).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("route table rtb-1 name \"main\": 2 routes"), "{text}");
+        assert!(
+            text.contains("192.168.0.0/24") && text.contains("VpnGateway(1)") && text.contains("vpngw-a"),
+            "{text}"
+        );
+        assert!(text.contains("unknown(5)") && text.contains("ccn-1"), "{text}");
+    }
+
+    #[test]
+    fn api_failures_show_their_class_and_exit_non_zero() {
+        let err =
+            CheckError::from(ApiError::api(client::Action::DescribeVpcEx, 4000, "InvalidVpc.NotFound", "no vpc", None));
+        assert_eq!(err.class(), Some(ErrorClass::Permanent));
+        assert_ne!(err.exit_code(), 0);
+        assert!(err.to_string().starts_with("calling DescribeVpcEx failed (permanent)"), "{err}");
+        assert!(err.to_string().contains("4000 InvalidVpc.NotFound: no vpc"), "{err}");
+    }
+
+    #[test]
+    fn check_args_parse_from_the_command_line_without_credentials() {
+        use clap::Parser;
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            args: CheckArgs,
+        }
+        let cli =
+            Cli::try_parse_from(["check", "--region", "ap-guangzhou", "--vpc-id", "vpc-1", "--ca-file", "/tmp/ca.pem"])
+                .unwrap();
+        assert_eq!(cli.args.vpc_id, "vpc-1");
+        assert_eq!(cli.args.ca_file, Some(PathBuf::from("/tmp/ca.pem")));
+        assert!(cli.args.credentials.is_none() && cli.args.route_table_id.is_none());
+    }
+}
