@@ -1,4 +1,15 @@
 //! vpcroute-operator: manages Tencent Cloud VPC routes as Kubernetes `VpcRoute` resources.
 
+pub mod check;
+pub mod client;
+pub mod cloud;
+pub mod config;
+pub mod controller;
+pub mod crd;
 pub mod domain;
+pub mod leader;
+pub mod metrics;
+pub mod reasons;
+pub mod server;
+pub mod status;
 pub mod wire;

@@ -1,1 +1,137 @@
-fn main() {}
+//! The `vpcroute-operator` command line: parses arguments once, sets up logging and runs a
+//! subcommand (`run` the controller, or `check` credentials and connectivity).
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use vpcroute_operator::check::{CheckArgs, run_check};
+use vpcroute_operator::client::{ClientConfig, VpcClient, credentials_from_env};
+use vpcroute_operator::cloud::Metered;
+use vpcroute_operator::config::{LogFormat, RunArgs, SignatureChoice};
+use vpcroute_operator::domain::Credentials;
+use vpcroute_operator::metrics::Metrics;
+use vpcroute_operator::server::{Health, serve};
+use vpcroute_operator::wire::sign::SignatureMethod;
+use vpcroute_operator::{controller, leader};
+
+/// Kubernetes operator that manages Tencent Cloud VPC routes as VpcRoute resources.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Read a VPC and its route tables through the API and print a summary.
+    Check(CheckArgs),
+    /// Run the controller.
+    Run(Box<RunArgs>),
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match Cli::parse().cmd {
+        Cmd::Check(args) => {
+            init_logging(LogFormat::Text);
+            match run_check(args, &mut std::io::stdout()).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(1))
+                }
+            }
+        }
+        Cmd::Run(args) => {
+            init_logging(args.log_format);
+            match run(*args).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    tracing::error!(error = %e, "operator stopped");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,kube=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+async fn run(args: RunArgs) -> Result<(), String> {
+    let kube = kube::Client::try_default().await.map_err(|e| format!("cannot reach kubernetes: {e}"))?;
+    let client = VpcClient::new(ClientConfig {
+        endpoint: args.endpoint.clone(),
+        ca_file: args.ca_file.clone(),
+        connect_timeout: Duration::from_secs(args.connect_timeout_seconds),
+        request_timeout: Duration::from_secs(args.request_timeout_seconds),
+        signature_method: match args.signature_method {
+            SignatureChoice::HmacSha256 => SignatureMethod::HmacSha256,
+            SignatureChoice::HmacSha1 => SignatureMethod::HmacSha1,
+        },
+        ..ClientConfig::default()
+    })
+    .map_err(|e| format!("cloud client configuration: {e}"))?;
+    let default_credentials = default_credentials(&kube, &args).await?;
+    let metrics = Arc::new(Metrics::new());
+    let ready = Arc::new(AtomicBool::new(false));
+    let health = Health { metrics: metrics.clone(), ready: ready.clone() };
+    let addr = args.http_addr;
+    tokio::spawn(async move {
+        if let Err(e) = serve(addr, health).await {
+            tracing::error!(error = %e, "http server failed");
+        }
+    });
+    let config = Arc::new(args);
+    let api = Metered::new(client, metrics.clone());
+    let work = controller::run(kube.clone(), api, config.clone(), default_credentials, metrics, ready.clone(), shutdown());
+    if config.leader_elect {
+        ready.store(true, std::sync::atomic::Ordering::Relaxed);
+        leader::run_when_leader(kube, &config, work).await
+    } else {
+        work.await;
+        Ok(())
+    }
+}
+
+async fn default_credentials(kube: &kube::Client, args: &RunArgs) -> Result<Option<Credentials>, String> {
+    if let Some(name) = &args.credentials_secret {
+        let creds = controller::read_secret(kube, &args.namespace, name).await.map_err(|e| e.to_string())?;
+        return Ok(Some(creds));
+    }
+    match credentials_from_env() {
+        Ok(c) => Ok(Some(c)),
+        Err(e) => {
+            tracing::warn!(reason = %e, "no default credentials; VpcRoutes must name a credentialsSecretRef");
+            Ok(None)
+        }
+    }
+}
+
+/// Resolves on SIGTERM or SIGINT.
+async fn shutdown() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = term => {},
+        _ = tokio::signal::ctrl_c() => {},
+    }
+    tracing::info!("shutdown requested; finishing in-flight reconciles");
+}

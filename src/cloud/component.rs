@@ -1,0 +1,182 @@
+//! [`RouteCloud`]: the one component every cloud read and write goes through, per account,
+//! region and route table. It shares one DescribeRouteTable among all callers of a table
+//! (single-flight, with a freshness bound) and keeps that view in step with its own writes, so
+//! drift checks cost one call per table per resync. Writes go through here so that batching can
+//! be added without touching reconcile. Does I/O through the [`RouteApi`] it wraps.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::{RouteApi, TableRef};
+use crate::client::{ApiError, ErrorClass, RouteTable};
+use crate::domain::{Credentials, Route};
+
+type Key = (String, TableRef);
+
+#[derive(Default)]
+struct Slot {
+    /// The last view and when the call that produced it started.
+    view: Option<(Instant, Arc<RouteTable>)>,
+}
+
+/// Cloud access for the controller: cached table reads and route writes.
+pub struct RouteCloud<A> {
+    api: A,
+    slots: Mutex<HashMap<Key, Arc<tokio::sync::Mutex<Slot>>>>,
+}
+
+impl<A: RouteApi> RouteCloud<A> {
+    /// Wraps a [`RouteApi`].
+    pub fn new(api: A) -> RouteCloud<A> {
+        RouteCloud { api, slots: Mutex::new(HashMap::new()) }
+    }
+
+    /// The wrapped API.
+    pub fn api(&self) -> &A {
+        &self.api
+    }
+
+    fn slot(&self, creds: &Credentials, table: &TableRef) -> Arc<tokio::sync::Mutex<Slot>> {
+        let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        slots.entry((creds.secret_id.clone(), table.clone())).or_default().clone()
+    }
+
+    /// A view of the table read no earlier than `max_age` ago. `Duration::ZERO` asks for a read
+    /// that starts after this call; callers waiting on the same table share one call.
+    pub async fn table(
+        &self,
+        creds: &Credentials,
+        table: &TableRef,
+        max_age: Duration,
+    ) -> Result<Arc<RouteTable>, ApiError> {
+        let asked = Instant::now();
+        let slot = self.slot(creds, table);
+        let mut slot = slot.lock().await;
+        let reusable = slot.view.as_ref().filter(|(started, _)| *started >= asked || started.elapsed() < max_age);
+        if let Some((_, view)) = reusable {
+            return Ok(view.clone());
+        }
+        let started = Instant::now();
+        let fresh = Arc::new(self.api.describe_table(creds, table).await?);
+        slot.view = Some((started, fresh.clone()));
+        Ok(fresh)
+    }
+
+    /// Creates one route. On success the cached view gains it; after a transport failure the
+    /// view is dropped, since the route may or may not exist now.
+    pub async fn create(&self, creds: &Credentials, table: &TableRef, route: &Route) -> Result<(), ApiError> {
+        let result = self.api.create_routes(creds, table, std::slice::from_ref(route)).await;
+        match &result {
+            Ok(()) => self.edit_view(creds, table, |routes| upsert(routes, route)).await,
+            Err(e) if e.class == ErrorClass::Transport => self.forget(creds, table).await,
+            Err(_) => {}
+        }
+        result
+    }
+
+    /// Deletes one route (exact match). On success or "not found" the cached view loses it.
+    pub async fn delete(&self, creds: &Credentials, table: &TableRef, route: &Route) -> Result<(), ApiError> {
+        let result = self.api.delete_routes(creds, table, std::slice::from_ref(route)).await;
+        match &result {
+            Ok(()) => self.edit_view(creds, table, |routes| routes.retain(|r| r != route)).await,
+            Err(e) if e.class == ErrorClass::NotFound => {
+                self.edit_view(creds, table, |routes| routes.retain(|r| r != route)).await
+            }
+            Err(e) if e.class == ErrorClass::Transport => self.forget(creds, table).await,
+            Err(_) => {}
+        }
+        result
+    }
+
+    async fn edit_view(&self, creds: &Credentials, table: &TableRef, edit: impl FnOnce(&mut Vec<Route>)) {
+        let slot = self.slot(creds, table);
+        let mut slot = slot.lock().await;
+        if let Some((started, view)) = slot.view.take() {
+            let mut edited = (*view).clone();
+            edit(&mut edited.routes);
+            slot.view = Some((started, Arc::new(edited)));
+        }
+    }
+
+    async fn forget(&self, creds: &Credentials, table: &TableRef) {
+        self.slot(creds, table).lock().await.view = None;
+    }
+}
+
+fn upsert(routes: &mut Vec<Route>, route: &Route) {
+    routes.retain(|r| r.destination != route.destination);
+    routes.push(route.clone());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::Action;
+    use crate::cloud::memory::MemoryApi;
+    use crate::domain::{NextType, Secret};
+
+    fn creds() -> Credentials {
+        Credentials { secret_id: "AKID1".into(), secret_key: Secret::new("k"), token: None }
+    }
+
+    fn table() -> TableRef {
+        TableRef { region: "ap-guangzhou".into(), vpc_id: "vpc-1".into(), route_table_id: "rtb-1".into() }
+    }
+
+    fn route(dest: &str) -> Route {
+        Route::new(dest, NextType::VpnGateway, "vpngw-1").unwrap_or_else(|| panic!("bad cidr {dest}"))
+    }
+
+    #[tokio::test]
+    async fn reads_within_max_age_share_one_describe_call() {
+        let cloud = RouteCloud::new(MemoryApi::with_table(&table()));
+        for _ in 0..5 {
+            cloud.table(&creds(), &table(), Duration::from_secs(300)).await.unwrap_or_else(|e| panic!("{e}"));
+        }
+        assert_eq!(cloud.api().calls(Action::DescribeRouteTable), 1);
+        cloud.table(&creds(), &table(), Duration::ZERO).await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(cloud.api().calls(Action::DescribeRouteTable), 2);
+    }
+
+    #[tokio::test]
+    async fn concurrent_fresh_reads_of_one_table_share_a_call() {
+        let cloud = Arc::new(RouteCloud::new(MemoryApi::with_table(&table())));
+        let reads = (0..20).map(|_| {
+            let cloud = cloud.clone();
+            tokio::spawn(async move { cloud.table(&creds(), &table(), Duration::from_secs(60)).await.is_ok() })
+        });
+        for r in futures::future::join_all(reads).await {
+            assert!(r.unwrap_or(false));
+        }
+        assert_eq!(cloud.api().calls(Action::DescribeRouteTable), 1);
+    }
+
+    #[tokio::test]
+    async fn own_writes_update_the_cached_view_so_no_false_drift_is_seen() {
+        let cloud = RouteCloud::new(MemoryApi::with_table(&table()));
+        let max = Duration::from_secs(300);
+        assert!(cloud.table(&creds(), &table(), max).await.unwrap_or_else(|e| panic!("{e}")).routes.is_empty());
+        cloud.create(&creds(), &table(), &route("10.9.0.0/16")).await.unwrap_or_else(|e| panic!("{e}"));
+        let view = cloud.table(&creds(), &table(), max).await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(view.routes, vec![route("10.9.0.0/16")]);
+        cloud.delete(&creds(), &table(), &route("10.9.0.0/16")).await.unwrap_or_else(|e| panic!("{e}"));
+        assert!(cloud.table(&creds(), &table(), max).await.unwrap_or_else(|e| panic!("{e}")).routes.is_empty());
+        assert_eq!(cloud.api().calls(Action::DescribeRouteTable), 1);
+    }
+
+    #[tokio::test]
+    async fn a_lost_create_response_drops_the_view_so_the_next_read_is_fresh() {
+        let cloud = RouteCloud::new(MemoryApi::with_table(&table()));
+        let max = Duration::from_secs(300);
+        cloud.table(&creds(), &table(), max).await.unwrap_or_else(|e| panic!("{e}"));
+        cloud.api().lose_create_responses(1);
+        let err = cloud.create(&creds(), &table(), &route("10.9.0.0/16")).await;
+        assert_eq!(err.map_err(|e| e.class), Err(ErrorClass::Transport));
+        let view = cloud.table(&creds(), &table(), max).await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(view.routes, vec![route("10.9.0.0/16")]);
+        assert_eq!(cloud.api().calls(Action::DescribeRouteTable), 2);
+    }
+}

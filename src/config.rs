@@ -1,0 +1,104 @@
+//! Operator configuration from flags and environment, parsed once at start. No I/O beyond
+//! reading the environment through clap.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::client::DEFAULT_ENDPOINT;
+
+/// Log line format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Signature algorithm for API 2.0 requests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum SignatureChoice {
+    /// HmacSHA256 (default).
+    HmacSha256,
+    /// HmacSHA1.
+    HmacSha1,
+}
+
+/// `vpcroute-operator run` flags; each also reads an environment variable.
+#[derive(Clone, Debug, clap::Args)]
+pub struct RunArgs {
+    /// Tencent Cloud VPC API 2.0 endpoint URL.
+    #[arg(long, env = "VPCROUTE_ENDPOINT", default_value = DEFAULT_ENDPOINT)]
+    pub endpoint: String,
+    /// Default region for VpcRoutes that do not name one, e.g. ap-guangzhou.
+    #[arg(long, env = "VPCROUTE_REGION")]
+    pub region: Option<String>,
+    /// Extra CA bundle (PEM) to trust for the endpoint, for private endpoints and the emulator.
+    #[arg(long, env = "VPCROUTE_CA_FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// Secret in the operator's namespace holding default credentials (keys secretId,
+    /// secretKey, optional token). Without it, TENCENTCLOUD_SECRET_ID/_SECRET_KEY/_SECURITY_TOKEN.
+    #[arg(long, env = "VPCROUTE_CREDENTIALS_SECRET")]
+    pub credentials_secret: Option<String>,
+    /// The operator's own namespace (for --credentials-secret and the leader Lease).
+    #[arg(long, env = "POD_NAMESPACE", default_value = "default")]
+    pub namespace: String,
+    /// Watch VpcRoutes in this namespace only (default: all namespaces).
+    #[arg(long, env = "VPCROUTE_WATCH_NAMESPACE")]
+    pub watch_namespace: Option<String>,
+    /// Only reconcile VpcRoutes matching this label selector (e.g. to shard operators).
+    #[arg(long, env = "VPCROUTE_LABEL_SELECTOR")]
+    pub selector: Option<String>,
+    /// How many VpcRoutes are reconciled at once.
+    #[arg(long, env = "VPCROUTE_CONCURRENCY", default_value_t = 32)]
+    pub concurrency: u16,
+    /// Seconds between drift checks of a route table (jittered by up to 10%).
+    #[arg(long, env = "VPCROUTE_RESYNC_SECONDS", default_value_t = 300)]
+    pub resync_seconds: u64,
+    /// Seconds before a permanently failed route is retried (jittered by up to 10%).
+    #[arg(long, env = "VPCROUTE_PERMANENT_RETRY_SECONDS", default_value_t = 900)]
+    pub permanent_retry_seconds: u64,
+    /// First retry delay after a retryable failure, milliseconds (doubles per failure).
+    #[arg(long, env = "VPCROUTE_RETRY_BASE_MS", default_value_t = 2000)]
+    pub retry_base_ms: u64,
+    /// Longest retry delay, seconds.
+    #[arg(long, env = "VPCROUTE_RETRY_MAX_SECONDS", default_value_t = 300)]
+    pub retry_max_seconds: u64,
+    /// Cloud API connect timeout, seconds.
+    #[arg(long, env = "VPCROUTE_CONNECT_TIMEOUT_SECONDS", default_value_t = 5)]
+    pub connect_timeout_seconds: u64,
+    /// Cloud API request timeout, seconds.
+    #[arg(long, env = "VPCROUTE_REQUEST_TIMEOUT_SECONDS", default_value_t = 20)]
+    pub request_timeout_seconds: u64,
+    /// Signature algorithm.
+    #[arg(long, env = "VPCROUTE_SIGNATURE_METHOD", value_enum, default_value_t = SignatureChoice::HmacSha256)]
+    pub signature_method: SignatureChoice,
+    /// Address for /metrics, /healthz and /readyz.
+    #[arg(long, env = "VPCROUTE_HTTP_ADDR", default_value = "0.0.0.0:8080")]
+    pub http_addr: SocketAddr,
+    /// Log format.
+    #[arg(long, env = "VPCROUTE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Run leader election with a coordination.k8s.io Lease; only the leader reconciles.
+    #[arg(long, env = "VPCROUTE_LEADER_ELECT", default_value_t = false)]
+    pub leader_elect: bool,
+    /// Name of the leader Lease.
+    #[arg(long, env = "VPCROUTE_LEASE_NAME", default_value = "vpcroute-operator")]
+    pub lease_name: String,
+    /// Lease duration, seconds.
+    #[arg(long, env = "VPCROUTE_LEASE_SECONDS", default_value_t = 15)]
+    pub lease_seconds: u64,
+}
+
+impl RunArgs {
+    /// Resync period.
+    pub fn resync(&self) -> Duration {
+        Duration::from_secs(self.resync_seconds.max(1))
+    }
+
+    /// Retry period for permanent failures.
+    pub fn permanent_retry(&self) -> Duration {
+        Duration::from_secs(self.permanent_retry_seconds.max(1))
+    }
+}

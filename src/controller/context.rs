@@ -1,0 +1,34 @@
+//! What every reconcile shares: clients, configuration, the resource cache, retry state,
+//! credentials, the event recorder and metrics. Built once at start.
+
+use std::sync::Arc;
+
+use kube::runtime::events::Recorder;
+use kube::runtime::reflector::Store;
+
+use super::backoff::Backoff;
+use super::credentials::CredentialSource;
+use crate::cloud::RouteCloud;
+use crate::config::RunArgs;
+use crate::crd::VpcRoute;
+use crate::metrics::Metrics;
+
+/// Shared reconcile context, generic over the cloud API so tests can use a double.
+pub struct Context<A> {
+    /// Kubernetes client.
+    pub kube: kube::Client,
+    /// The one component for cloud reads and writes.
+    pub cloud: RouteCloud<A>,
+    /// Parsed configuration.
+    pub config: Arc<RunArgs>,
+    /// All VpcRoutes the controller sees (for claims between resources).
+    pub store: Store<VpcRoute>,
+    /// Per-object retry state.
+    pub backoff: Backoff,
+    /// Credentials lookup.
+    pub credentials: CredentialSource,
+    /// Event recorder (aggregates repeated events).
+    pub recorder: Recorder,
+    /// Prometheus metrics.
+    pub metrics: Arc<Metrics>,
+}

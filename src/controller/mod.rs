@@ -1,0 +1,110 @@
+//! The VpcRoute controller: wiring of the kube-runtime `Controller`, its watch filter and its
+//! context. Does Kubernetes I/O.
+
+mod backoff;
+mod claims;
+mod context;
+mod converge;
+mod credentials;
+mod desired;
+pub mod errors;
+mod reconcile;
+mod report;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use futures::StreamExt;
+use kube::runtime::controller::{Config as ControllerConfig, Controller};
+use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::reflector;
+use kube::runtime::utils::WatchStreamExt;
+use kube::runtime::{predicates, watcher};
+use kube::runtime::utils::Predicate;
+use kube::{Api, Resource};
+
+pub use context::Context;
+pub use credentials::read_secret;
+pub use reconcile::FINALIZER;
+pub use report::FIELD_MANAGER;
+
+use crate::cloud::{RouteApi, RouteCloud};
+use crate::config::RunArgs;
+use crate::crd::VpcRoute;
+use crate::domain::Credentials;
+use crate::metrics::Metrics;
+use crate::status::ready_condition;
+
+/// Runs the controller until `shutdown` resolves; in-flight reconciles finish first.
+pub async fn run<A: RouteApi>(
+    kube: kube::Client,
+    api: A,
+    config: Arc<RunArgs>,
+    default_credentials: Option<Credentials>,
+    metrics: Arc<Metrics>,
+    ready: Arc<AtomicBool>,
+    shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
+) {
+    let routes: Api<VpcRoute> = match &config.watch_namespace {
+        Some(ns) => Api::namespaced(kube.clone(), ns),
+        None => Api::all(kube.clone()),
+    };
+    let (reader, writer) = reflector::store();
+    let mut watch_config = watcher::Config::default().any_semantic();
+    if let Some(selector) = &config.selector {
+        watch_config = watch_config.labels(selector);
+    }
+    let stream = watcher(routes, watch_config)
+        .default_backoff()
+        .reflect(writer)
+        .applied_objects()
+        .predicate_filter(predicates::generation.combine(predicates::finalizers).combine(deletion), Default::default());
+    let ctx = Arc::new(Context {
+        kube: kube.clone(),
+        cloud: RouteCloud::new(api),
+        config: config.clone(),
+        store: reader.clone(),
+        backoff: backoff::Backoff::new(
+            Duration::from_millis(config.retry_base_ms.max(1)),
+            Duration::from_secs(config.retry_max_seconds.max(1)),
+        ),
+        credentials: credentials::CredentialSource::new(kube.clone(), default_credentials),
+        recorder: Recorder::new(kube.clone(), Reporter { controller: FIELD_MANAGER.into(), instance: None }),
+        metrics: metrics.clone(),
+    });
+    tokio::spawn(watch_readiness(reader.clone(), metrics, ready));
+    Controller::for_stream(stream, reader)
+        .with_config(ControllerConfig::default().concurrency(config.concurrency))
+        .graceful_shutdown_on(shutdown)
+        .run(reconcile::reconcile, reconcile::error_policy, ctx)
+        .for_each(|res| async move {
+            if let Err(e) = res {
+                tracing::debug!(error = %e, "reconcile ended with an error");
+            }
+        })
+        .await;
+}
+
+/// Marks the operator ready once the cache is filled, then keeps the resources-by-reason gauge.
+async fn watch_readiness(store: reflector::Store<VpcRoute>, metrics: Arc<Metrics>, ready: Arc<AtomicBool>) {
+    if store.wait_until_ready().await.is_err() {
+        return;
+    }
+    ready.store(true, Ordering::Relaxed);
+    loop {
+        let mut counts: BTreeMap<String, i64> = BTreeMap::new();
+        for obj in store.state() {
+            let reason = ready_condition(obj.status.as_ref()).map(|c| c.reason.clone()).unwrap_or_else(|| "Pending".into());
+            *counts.entry(reason).or_default() += 1;
+        }
+        metrics.set_resources(&counts.into_iter().collect::<Vec<_>>());
+        tokio::time::sleep(Duration::from_secs(10)).await;
+    }
+}
+
+/// A predicate that changes when deletion starts.
+fn deletion(obj: &VpcRoute) -> Option<u64> {
+    obj.meta().deletion_timestamp.as_ref().map(|_| 1)
+}

@@ -1,0 +1,87 @@
+//! Writing what a reconcile learned: the status (server-side apply under one field manager,
+//! only when it changed) and Events. Does Kubernetes I/O.
+
+use std::sync::Arc;
+
+use kube::api::{Patch, PatchParams};
+use kube::runtime::events::{Event, EventType};
+use kube::{Api, Resource, ResourceExt};
+use serde_json::json;
+
+use super::context::Context;
+use super::errors::Error;
+use crate::crd::{OwnedRoute, PendingWrite, VpcRoute, VpcRouteStatus};
+use crate::status::{Readiness, with_readiness};
+
+/// The field manager for everything the operator writes.
+pub const FIELD_MANAGER: &str = "vpcroute-operator";
+
+/// One reconcile's view of a resource's status: the last written status and a draft.
+pub struct Progress {
+    obj: Arc<VpcRoute>,
+    written: VpcRouteStatus,
+    /// The status being built; `save` writes it with a readiness.
+    pub draft: VpcRouteStatus,
+}
+
+impl Progress {
+    /// Starts from the resource's current status.
+    pub fn new(obj: Arc<VpcRoute>) -> Progress {
+        let written = obj.status.clone().unwrap_or_default();
+        Progress { obj, draft: written.clone(), written }
+    }
+
+    /// The resource.
+    pub fn obj(&self) -> &VpcRoute {
+        &self.obj
+    }
+
+    /// The owned route, if any.
+    pub fn owned(&self) -> Option<&OwnedRoute> {
+        self.draft.route.as_ref()
+    }
+
+    /// The pending write, if any.
+    pub fn pending(&self) -> Option<&PendingWrite> {
+        self.draft.pending.as_ref()
+    }
+
+    /// Writes the draft with `readiness` if it differs from what is stored; returns whether it wrote.
+    pub async fn save<A>(&mut self, ctx: &Context<A>, readiness: &Readiness) -> Result<bool, Error> {
+        let next = with_readiness(self.draft.clone(), readiness, self.obj.meta().generation, &now());
+        if next == self.written {
+            return Ok(false);
+        }
+        let api: Api<VpcRoute> = Api::namespaced(ctx.kube.clone(), &self.obj.namespace().unwrap_or_default());
+        let body = json!({
+            "apiVersion": "vpc.qcloud.dev/v1alpha1",
+            "kind": "VpcRoute",
+            "status": next,
+        });
+        let params = PatchParams::apply(FIELD_MANAGER).force();
+        api.patch_status(&self.obj.name_any(), &params, &Patch::Apply(&body)).await.map_err(Error::Kube)?;
+        ctx.metrics.status_written();
+        self.written = next.clone();
+        self.draft = next;
+        Ok(true)
+    }
+}
+
+/// Publishes an Event on the resource (the recorder aggregates repeats); failures are logged.
+pub async fn event<A>(ctx: &Context<A>, obj: &VpcRoute, warning: bool, reason: &str, note: String) {
+    let ev = Event {
+        type_: if warning { EventType::Warning } else { EventType::Normal },
+        reason: reason.to_string(),
+        note: Some(note),
+        action: "Reconcile".into(),
+        secondary: None,
+    };
+    if let Err(e) = ctx.recorder.publish(&ev, &obj.object_ref(&())).await {
+        tracing::warn!(error = %e, "could not publish event");
+    }
+}
+
+/// Now, RFC 3339 with second precision.
+pub fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}

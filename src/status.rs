@@ -1,0 +1,105 @@
+//! Pure construction of `VpcRoute` status: the Ready condition and its transitions.
+//! Inputs are the previous status, the outcome and `now`; no I/O.
+
+use crate::crd::{Condition, VpcRouteStatus};
+use crate::reasons;
+
+/// What a reconcile concluded about the route, as the Ready condition will say it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Readiness {
+    /// Whether the route is in place and owned.
+    pub ready: bool,
+    /// One of the constants in [`crate::reasons`].
+    pub reason: &'static str,
+    /// Human-readable detail.
+    pub message: String,
+}
+
+impl Readiness {
+    /// Ready=True with a reason.
+    pub fn ready(reason: &'static str, message: impl Into<String>) -> Readiness {
+        Readiness { ready: true, reason, message: message.into() }
+    }
+
+    /// Ready=False with a reason.
+    pub fn not_ready(reason: &'static str, message: impl Into<String>) -> Readiness {
+        Readiness { ready: false, reason, message: message.into() }
+    }
+}
+
+/// Returns `draft` with the Ready condition set from `readiness` and `observedGeneration` set.
+/// `lastTransitionTime` is kept unless the condition's status changes, so a reconcile that
+/// concludes the same thing produces an identical status (and nothing is written).
+pub fn with_readiness(
+    mut draft: VpcRouteStatus,
+    readiness: &Readiness,
+    generation: Option<i64>,
+    now: &str,
+) -> VpcRouteStatus {
+    let status = if readiness.ready { "True" } else { "False" };
+    let previous = draft.conditions.iter().find(|c| c.type_ == reasons::READY);
+    let last_transition_time = match previous {
+        Some(c) if c.status == status => c.last_transition_time.clone(),
+        _ => now.to_string(),
+    };
+    let ready = Condition {
+        type_: reasons::READY.to_string(),
+        status: status.to_string(),
+        reason: readiness.reason.to_string(),
+        message: readiness.message.clone(),
+        last_transition_time,
+        observed_generation: generation,
+    };
+    draft.conditions.retain(|c| c.type_ != reasons::READY);
+    draft.conditions.insert(0, ready);
+    draft.observed_generation = generation;
+    draft
+}
+
+/// The Ready condition of a status, if any.
+pub fn ready_condition(status: Option<&VpcRouteStatus>) -> Option<&Condition> {
+    status?.conditions.iter().find(|c| c.type_ == reasons::READY)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ready_of(s: &VpcRouteStatus) -> &Condition {
+        ready_condition(Some(s)).unwrap_or_else(|| panic!("no Ready condition in {s:?}"))
+    }
+
+    #[test]
+    fn first_condition_gets_now_as_transition_time() {
+        let s = with_readiness(VpcRouteStatus::default(), &Readiness::ready(reasons::CREATED, "ok"), Some(1), "T1");
+        assert_eq!(ready_of(&s).last_transition_time, "T1");
+        assert_eq!(ready_of(&s).status, "True");
+        assert_eq!(s.observed_generation, Some(1));
+    }
+
+    #[test]
+    fn same_status_keeps_transition_time_and_is_identical() {
+        let r = Readiness::not_ready(reasons::THROTTLED, "4400");
+        let first = with_readiness(VpcRouteStatus::default(), &r, Some(2), "T1");
+        let again = with_readiness(first.clone(), &r, Some(2), "T2");
+        assert_eq!(first, again);
+    }
+
+    #[test]
+    fn reason_change_without_status_change_keeps_transition_time() {
+        let first =
+            with_readiness(VpcRouteStatus::default(), &Readiness::not_ready(reasons::CREATING, ""), Some(1), "T1");
+        let next = with_readiness(first, &Readiness::not_ready(reasons::CLOUD_UNAVAILABLE, "x"), Some(1), "T2");
+        assert_eq!(ready_of(&next).last_transition_time, "T1");
+        assert_eq!(ready_of(&next).reason, reasons::CLOUD_UNAVAILABLE);
+    }
+
+    #[test]
+    fn status_change_moves_transition_time() {
+        let first =
+            with_readiness(VpcRouteStatus::default(), &Readiness::not_ready(reasons::CREATING, ""), Some(1), "T1");
+        let next = with_readiness(first, &Readiness::ready(reasons::CREATED, ""), Some(1), "T2");
+        assert_eq!(ready_of(&next).last_transition_time, "T2");
+        assert_eq!(next.conditions.len(), 1);
+    }
+}
