@@ -1,0 +1,124 @@
+//! The emulator's shared state behind locks: the cloud, the replay guard, faults, rate limits and
+//! call counts, plus the optional state file. Its only I/O is reading that file at start and
+//! saving it at start and after every change.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use vpcroute_operator::wire::codes::{self, desc};
+
+use crate::auth::ReplayGuard;
+use crate::faults::{FaultError, Faults, RateLimits};
+use crate::model::Cloud;
+use crate::persist::{self, PersistError};
+use crate::reply::ApiError;
+use crate::world::World;
+
+/// Why the emulator's state could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// A fault in the world file is not valid.
+    #[error("world file: fault {index} is not valid")]
+    Fault {
+        /// Its position in `faults:`.
+        index: usize,
+        /// Why.
+        #[source]
+        source: FaultError,
+    },
+    /// The state file could not be read or written.
+    #[error("cannot use the state file")]
+    State(#[from] PersistError),
+}
+
+/// Faults, rate limits and call counts, changed together under one lock.
+#[derive(Debug, Default)]
+pub struct Control {
+    /// Active faults.
+    pub faults: Faults,
+    /// Requests-per-second limits.
+    pub rates: RateLimits,
+    /// Requests per `Action` value, whatever their outcome.
+    pub calls: BTreeMap<String, u64>,
+}
+
+/// A change was made in memory but the state file could not be written.
+#[derive(Debug, thiserror::Error)]
+#[error("state could not be saved")]
+pub struct NotSaved;
+
+impl From<NotSaved> for ApiError {
+    fn from(error: NotSaved) -> ApiError {
+        ApiError::new(codes::INTERNAL_ERROR, desc::INTERNAL_ERROR, error.to_string())
+    }
+}
+
+/// Everything the request handlers share.
+#[derive(Debug)]
+pub struct App {
+    cloud: Mutex<Cloud>,
+    replay: Mutex<ReplayGuard>,
+    control: Mutex<Control>,
+    state_file: Option<PathBuf>,
+}
+
+/// Locks a mutex; a panic elsewhere while holding it does not make the data unusable here.
+pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl App {
+    /// Builds the state from a world, restoring routes from `state_file` when it exists.
+    pub fn new(world: World, state_file: Option<PathBuf>) -> Result<App, AppError> {
+        let World { mut cloud, faults, rate_limits } = world;
+        let mut control = Control::default();
+        for (index, spec) in faults.into_iter().enumerate() {
+            control.faults.add(spec).map_err(|source| AppError::Fault { index, source })?;
+        }
+        control.rates.set(rate_limits);
+        if let Some(path) = &state_file {
+            if let Some(snap) = persist::load(path)? {
+                let tables = persist::restore(&mut cloud, snap);
+                tracing::info!(path = %path.display(), tables, "restored routes from the state file");
+            }
+            // Written now so that an unwritable path stops the start instead of failing every change.
+            persist::save(path, &persist::snapshot(&cloud))?;
+        }
+        Ok(App {
+            cloud: Mutex::new(cloud),
+            replay: Mutex::new(ReplayGuard::default()),
+            control: Mutex::new(control),
+            state_file,
+        })
+    }
+
+    /// The cloud, for reading.
+    pub fn cloud(&self) -> MutexGuard<'_, Cloud> {
+        lock(&self.cloud)
+    }
+
+    /// The replay guard.
+    pub fn replay(&self) -> MutexGuard<'_, ReplayGuard> {
+        lock(&self.replay)
+    }
+
+    /// Faults, rate limits and call counts.
+    pub fn control(&self) -> MutexGuard<'_, Control> {
+        lock(&self.control)
+    }
+
+    /// Applies a change; when it succeeds and there is a state file, saves the new state before
+    /// answering, so a restart after a success keeps the change.
+    pub fn mutate<R, E: From<NotSaved>>(&self, change: impl FnOnce(&mut Cloud) -> Result<R, E>) -> Result<R, E> {
+        let mut cloud = self.cloud();
+        let result = change(&mut cloud)?;
+        if let Some(path) = &self.state_file {
+            if let Err(error) = persist::save(path, &persist::snapshot(&cloud)) {
+                tracing::error!(error = &error as &dyn std::error::Error, "state file not written");
+                return Err(NotSaved.into());
+            }
+        }
+        Ok(result)
+    }
+}

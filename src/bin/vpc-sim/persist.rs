@@ -1,0 +1,179 @@
+//! The routes of the whole cloud as a JSON document: what `GET /_sim/state` answers and what
+//! `--state FILE` holds. `save` and `load` do file I/O (atomic write: temp file + rename);
+//! the rest is pure. Secret keys and tokens are never part of it.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use vpcroute_operator::domain::{NextType, Route};
+
+use crate::model::{Cloud, Vpc};
+
+/// Every account's routes (the `Local` system route left out) and gateways.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Snapshot {
+    /// Accounts in world order.
+    pub accounts: Vec<AccountSnap>,
+}
+
+/// One account, named by its SecretId only.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountSnap {
+    secret_id: String,
+    regions: BTreeMap<String, RegionSnap>,
+}
+
+/// One region of an account.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegionSnap {
+    vpcs: Vec<VpcSnap>,
+}
+
+/// One VPC with its tables and gateways.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VpcSnap {
+    vpc_id: String,
+    cidr_block: String,
+    route_tables: Vec<TableSnap>,
+    #[serde(default)]
+    gateways: Vec<GatewaySnap>,
+}
+
+/// One table's routes.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TableSnap {
+    route_table_id: String,
+    routes: Vec<RouteSnap>,
+}
+
+/// One route in wire form.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RouteSnap {
+    destination_cidr_block: String,
+    next_type: u32,
+    next_hub: String,
+}
+
+/// One gateway.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GatewaySnap {
+    id: String,
+    next_type: u32,
+}
+
+/// Why the state file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum PersistError {
+    /// Reading, writing or renaming failed.
+    #[error("state file {path}: I/O failed")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The failure.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not a snapshot.
+    #[error("state file {path} is not valid")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The failure.
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+/// The snapshot of the cloud as it is now.
+pub fn snapshot(cloud: &Cloud) -> Snapshot {
+    let accounts = cloud.accounts.iter().map(|a| AccountSnap {
+        secret_id: a.secret_id.clone(),
+        regions: a
+            .regions
+            .iter()
+            .map(|(n, r)| (n.clone(), RegionSnap { vpcs: r.vpcs.iter().map(vpc_snap).collect() }))
+            .collect(),
+    });
+    Snapshot { accounts: accounts.collect() }
+}
+
+fn vpc_snap(vpc: &Vpc) -> VpcSnap {
+    let route = |r: &Route| RouteSnap {
+        destination_cidr_block: r.destination.to_string(),
+        next_type: r.next_type.code(),
+        next_hub: r.next_hub.clone(),
+    };
+    VpcSnap {
+        vpc_id: vpc.vpc_id.clone(),
+        cidr_block: vpc.cidr.to_string(),
+        route_tables: vpc
+            .tables
+            .iter()
+            .map(|t| TableSnap { route_table_id: t.id.clone(), routes: t.routes.iter().map(route).collect() })
+            .collect(),
+        gateways: vpc
+            .gateways
+            .iter()
+            .map(|g| GatewaySnap { id: g.id.clone(), next_type: g.next_type.code() })
+            .collect(),
+    }
+}
+
+/// Puts the snapshot's routes into the tables the world still has; returns how many tables
+/// were restored. Tables the world no longer has, and routes that do not parse, are skipped.
+pub fn restore(cloud: &mut Cloud, snap: Snapshot) -> usize {
+    let mut restored = 0;
+    for account_snap in snap.accounts {
+        let Some(account) = cloud.account_mut(&account_snap.secret_id) else { continue };
+        for (region_name, region_snap) in account_snap.regions {
+            let Some(region) = account.region_mut(&region_name) else { continue };
+            for table_snap in region_snap.vpcs.into_iter().flat_map(|v| v.route_tables) {
+                let Some(table) = region.table_mut(&table_snap.route_table_id) else { continue };
+                table.routes = table_snap.routes.iter().filter_map(route_from_snap).collect();
+                restored += 1;
+            }
+        }
+    }
+    restored
+}
+
+fn route_from_snap(snap: &RouteSnap) -> Option<Route> {
+    Route::new(&snap.destination_cidr_block, NextType::from_code(snap.next_type)?, snap.next_hub.clone())
+}
+
+/// Reads a snapshot file; `None` when it does not exist.
+pub fn load(path: &Path) -> Result<Option<Snapshot>, PersistError> {
+    let text = match std::fs::read(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => return Err(PersistError::Io { path: path.into(), source }),
+    };
+    serde_json::from_slice(&text).map(Some).map_err(|source| PersistError::Parse { path: path.into(), source })
+}
+
+/// Writes a snapshot so that a reader sees either the old file or the new one, never a part.
+pub fn save(path: &Path, snap: &Snapshot) -> Result<(), PersistError> {
+    let text = serde_json::to_vec_pretty(snap).map_err(|source| PersistError::Parse { path: path.into(), source })?;
+    write_atomically(path, &text).map_err(|source| PersistError::Io { path: path.into(), source })
+}
+
+/// Writes `bytes` to a temporary file beside `path`, flushes it to disk and renames it over `path`.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    name.push(format!(".{}.tmp", std::process::id()));
+    let temp = path.with_file_name(name);
+    let mut file = std::fs::File::create(&temp)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    drop(file);
+    std::fs::rename(&temp, path)
+}
