@@ -1,0 +1,171 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+type apiserverConfig struct {
+	binDir, state, etcdURL string
+	pki                    *pki
+	verbose                bool
+	minRequestTimeout      int
+	extraArgs              []string
+}
+
+// apiserver is a running kube-apiserver child process.
+type apiserver struct {
+	cmd     *exec.Cmd
+	url     string
+	logFile string
+	exited  chan error
+}
+
+// startAPIServer runs kube-apiserver on a free loopback port and waits until /readyz is OK.
+// If the port was taken between our probe and its bind, it is restarted on a fresh port.
+func startAPIServer(ctx context.Context, c apiserverConfig) (*apiserver, error) {
+	bin := filepath.Join(c.binDir, "kube-apiserver")
+	if _, err := os.Stat(bin); err != nil {
+		return nil, fmt.Errorf("%s not found (build it with: bash tests/cluster/build.sh): %w", bin, err)
+	}
+	for attempt := 1; ; attempt++ {
+		ports, err := freePorts(1)
+		if err != nil {
+			return nil, err
+		}
+		a, err := launch(bin, c, ports[0], attempt)
+		if err != nil {
+			return nil, err
+		}
+		err = a.waitReady(ctx, c.pki)
+		if err == nil {
+			return a, nil
+		}
+		a.stop()
+		if attempt < bindAttempts && strings.Contains(a.logTail(), "address already in use") {
+			log.Printf("kube-apiserver port %d was taken, retrying", ports[0])
+			continue
+		}
+		return nil, fmt.Errorf("%w\n--- last lines of %s ---\n%s", err, a.logFile, a.logTail())
+	}
+}
+
+func launch(bin string, c apiserverConfig, port, attempt int) (*apiserver, error) {
+	logFile := filepath.Join(c.state, fmt.Sprintf("kube-apiserver-%d.log", attempt))
+	out, err := os.Create(logFile)
+	if err != nil {
+		return nil, err
+	}
+	args := []string{
+		"--etcd-servers=" + c.etcdURL,
+		"--bind-address=127.0.0.1",
+		fmt.Sprintf("--secure-port=%d", port),
+		"--advertise-address=127.0.0.1",
+		"--endpoint-reconciler-type=none",
+		"--cert-dir=" + filepath.Join(c.state, "apiserver-certs"),
+		"--tls-cert-file=" + c.pki.serverCertFile,
+		"--tls-private-key-file=" + c.pki.serverKeyFile,
+		"--client-ca-file=" + c.pki.caCertFile,
+		"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+		"--service-account-key-file=" + c.pki.saPublicKeyFile,
+		"--service-account-signing-key-file=" + c.pki.saPrivateKeyFile,
+		"--service-cluster-ip-range=10.0.0.0/24",
+		"--authorization-mode=RBAC",
+		"--disable-admission-plugins=ServiceAccount",
+		"--profiling=false",
+	}
+	if c.minRequestTimeout > 0 {
+		args = append(args, fmt.Sprintf("--min-request-timeout=%d", c.minRequestTimeout))
+	}
+	args = append(args, c.extraArgs...)
+
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = out, out
+	if c.verbose {
+		cmd.Stdout = io.MultiWriter(out, os.Stderr)
+		cmd.Stderr = cmd.Stdout
+	}
+	// Dies with the launcher even if the launcher is killed outright.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		out.Close()
+		return nil, fmt.Errorf("running %s: %w", bin, err)
+	}
+	a := &apiserver{cmd: cmd, url: fmt.Sprintf("https://127.0.0.1:%d", port), logFile: logFile, exited: make(chan error, 1)}
+	go func() {
+		err := cmd.Wait()
+		out.Close()
+		a.exited <- err
+		close(a.exited)
+	}()
+	return a, nil
+}
+
+// waitReady polls /readyz as admin, trusting only our CA, until it answers 200.
+func (a *apiserver) waitReady(ctx context.Context, p *pki) error {
+	tlsConfig, err := p.adminTLS()
+	if err != nil {
+		return err
+	}
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: tlsConfig}}
+	defer client.CloseIdleConnections()
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	last := "no answer yet"
+	for {
+		select {
+		case err := <-a.exited:
+			return fmt.Errorf("kube-apiserver exited before it was ready: %v", err)
+		case <-ctx.Done():
+			return fmt.Errorf("kube-apiserver not ready (%s): %w", last, ctx.Err())
+		case <-tick.C:
+		}
+		resp, err := client.Get(a.url + "/readyz")
+		if err != nil {
+			last = err.Error()
+			continue
+		}
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			return nil
+		}
+		last = fmt.Sprintf("/readyz %d: %s", resp.StatusCode, bytes.TrimSpace(body))
+	}
+}
+
+// stop asks kube-apiserver to terminate and kills it if it lingers.
+func (a *apiserver) stop() {
+	_ = a.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-a.exited:
+	case <-time.After(10 * time.Second):
+		_ = a.cmd.Process.Kill()
+		<-a.exited
+	}
+}
+
+func (a *apiserver) pid() int { return a.cmd.Process.Pid }
+
+// logTail returns the last lines of the kube-apiserver log, for error messages.
+func (a *apiserver) logTail() string {
+	data, err := os.ReadFile(a.logFile)
+	if err != nil {
+		return err.Error()
+	}
+	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+	if len(lines) > 30 {
+		lines = lines[len(lines)-30:]
+	}
+	return strings.Join(lines, "\n")
+}

@@ -1,0 +1,178 @@
+// Command launcher runs a throwaway Kubernetes control plane for tests and demos: an embedded
+// etcd plus the kube-apiserver binary built next to it, with a generated PKI, RBAC
+// authorization and service-account token signing.
+//
+// It prints exactly one line to stdout, once /readyz is OK:
+//
+//	READY kubeconfig=<path> url=https://127.0.0.1:<port> etcd=http://127.0.0.1:<port> state=<dir>
+//
+// and then runs until SIGTERM/SIGINT, or until its stdin closes (unless -watch-stdin=false),
+// so a test process that dies takes the control plane with it. On exit it stops kube-apiserver
+// and etcd and removes its state directory. Everything else it says goes to stderr.
+//
+// Ports are chosen by the kernel (127.0.0.1:0) and retried on a fresh port if another process
+// binds one first, and every launcher has its own state directory, so any number of launchers
+// can run at once. Run with -h for the flags.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// The kube-apiserver child gets a parent-death signal, which Linux ties to the thread that
+// forked it; keeping main on one OS thread makes that thread live as long as the launcher.
+func init() { runtime.LockOSThread() }
+
+type options struct {
+	binDir            string
+	stateParent       string
+	kubeconfigOut     string
+	watchStdin        bool
+	verbose           bool
+	readyTimeout      time.Duration
+	minRequestTimeout int
+	extraArgs         stringList
+}
+
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, " ") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+func parseFlags() options {
+	var o options
+	flag.StringVar(&o.binDir, "bin-dir", "", "directory holding kube-apiserver (default: the launcher's own directory)")
+	flag.StringVar(&o.stateParent, "state-parent", os.TempDir(), "directory in which a unique state directory is created")
+	flag.StringVar(&o.kubeconfigOut, "kubeconfig", "", "also write the admin kubeconfig here (removed on exit); default: inside the state directory")
+	flag.BoolVar(&o.watchStdin, "watch-stdin", true, "exit when stdin closes (disable for a foreground demo)")
+	flag.BoolVar(&o.verbose, "v", false, "copy kube-apiserver and etcd logs to stderr")
+	flag.DurationVar(&o.readyTimeout, "ready-timeout", 3*time.Minute, "give up if the control plane is not ready by then")
+	flag.IntVar(&o.minRequestTimeout, "min-request-timeout", 0, "kube-apiserver --min-request-timeout in seconds (0: its default)")
+	flag.Var(&o.extraArgs, "apiserver-arg", "extra kube-apiserver flag, e.g. --v=2 (repeatable)")
+	flag.Parse()
+	return o
+}
+
+func main() { os.Exit(run(parseFlags())) }
+
+func run(o options) int {
+	log.SetFlags(0)
+	log.SetPrefix("launcher: ")
+	started := time.Now()
+
+	if o.binDir == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			log.Printf("cannot locate own executable: %v", err)
+			return 1
+		}
+		o.binDir = filepath.Dir(exe)
+	}
+	if err := os.MkdirAll(o.stateParent, 0o755); err != nil {
+		log.Printf("cannot create state parent: %v", err)
+		return 1
+	}
+	sweepStaleStateDirs(o.stateParent)
+	state, err := os.MkdirTemp(o.stateParent, stateDirPrefix)
+	if err != nil {
+		log.Printf("cannot create state directory: %v", err)
+		return 1
+	}
+	defer os.RemoveAll(state)
+	if err := os.WriteFile(filepath.Join(state, pidFile), []byte(fmt.Sprint(os.Getpid())), 0o644); err != nil {
+		log.Printf("cannot write pid file: %v", err)
+		return 1
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	if o.watchStdin {
+		ctx = stopWhenStdinCloses(ctx)
+	}
+
+	if err := serve(ctx, o, state, started); err != nil {
+		if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+			return 0
+		}
+		log.Printf("%v", err)
+		return 1
+	}
+	return 0
+}
+
+// serve brings the control plane up, announces it, and blocks until asked to stop.
+func serve(ctx context.Context, o options, state string, started time.Time) error {
+	pki, err := writePKI(state)
+	if err != nil {
+		return fmt.Errorf("generating PKI: %w", err)
+	}
+	ready, cancel := context.WithTimeout(ctx, o.readyTimeout)
+	defer cancel()
+
+	etcd, err := startEtcd(ready, state, o.verbose)
+	if err != nil {
+		return fmt.Errorf("starting etcd: %w", err)
+	}
+	defer etcd.stop()
+
+	api, err := startAPIServer(ready, apiserverConfig{
+		binDir:            o.binDir,
+		state:             state,
+		pki:               pki,
+		etcdURL:           etcd.clientURL,
+		verbose:           o.verbose,
+		minRequestTimeout: o.minRequestTimeout,
+		extraArgs:         o.extraArgs,
+	})
+	if err != nil {
+		return fmt.Errorf("starting kube-apiserver: %w", err)
+	}
+	defer api.stop()
+
+	kubeconfig := filepath.Join(state, "admin.kubeconfig")
+	if err := writeKubeconfig(kubeconfig, api.url, pki); err != nil {
+		return err
+	}
+	if o.kubeconfigOut != "" {
+		if err := writeKubeconfig(o.kubeconfigOut, api.url, pki); err != nil {
+			return err
+		}
+		defer os.Remove(o.kubeconfigOut)
+		kubeconfig, _ = filepath.Abs(o.kubeconfigOut)
+	}
+
+	fmt.Printf("READY kubeconfig=%s url=%s etcd=%s state=%s\n", kubeconfig, api.url, etcd.clientURL, state)
+	log.Printf("control plane ready in %.1fs (kube-apiserver pid %d, %s)", time.Since(started).Seconds(), api.pid(), api.url)
+
+	select {
+	case <-ctx.Done():
+		log.Printf("stopping")
+		return nil
+	case err := <-api.exited:
+		return fmt.Errorf("kube-apiserver exited unexpectedly: %v\n%s", err, api.logTail())
+	case err := <-etcd.errors:
+		return fmt.Errorf("etcd failed: %v", err)
+	}
+}
+
+// stopWhenStdinCloses returns a context cancelled once stdin reaches EOF or fails.
+func stopWhenStdinCloses(parent context.Context) context.Context {
+	ctx, cancel := context.WithCancel(parent)
+	go func() {
+		_, _ = io.Copy(io.Discard, os.Stdin)
+		cancel()
+	}()
+	return ctx
+}
