@@ -1,0 +1,96 @@
+//! Admission of VpcRoute specs by the real kube-apiserver: the CRD's schema and CEL rules reject
+//! bad input at `kubectl apply` with a message that says what to write.
+
+mod support;
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use support::cluster::{TestEnv, install_crds, test_env};
+
+fn apply(env: &TestEnv, yaml: &str) -> (bool, String) {
+    let mut child = Command::new(&env.kubectl)
+        .arg("--kubeconfig")
+        .arg(&env.kubeconfig)
+        .args(["-n", &env.namespace, "apply", "-f", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("running kubectl: {e}"));
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(yaml.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+    }
+    let out = child.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
+    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+fn route(name: &str, fields: &str) -> String {
+    format!("apiVersion: vpc.qcloud.dev/v1alpha1\nkind: VpcRoute\nmetadata:\n  name: {name}\nspec:\n{fields}")
+}
+
+const GOOD: &str = "  vpcId: vpc-amhnnao5\n  routeTableId: rtb-4ahe1qy2\n  destinationCidrBlock: 121.0.23.51/16\n  nextType: VpnGateway\n  nextHub: vpngw-dystbrkv\n";
+
+async fn env() -> TestEnv {
+    let env = test_env("admission").await;
+    install_crds(&env.client).await;
+    env
+}
+
+#[tokio::test]
+async fn a_good_route_with_host_bits_is_accepted() {
+    let env = env().await;
+    let (ok, out) = apply(&env, &route("good", GOOD));
+    assert!(ok, "{out}");
+}
+
+#[tokio::test]
+async fn each_invalid_spec_is_rejected_with_a_message_that_says_what_to_write() {
+    let env = env().await;
+    let cases = [
+        ("cidr", GOOD.replace("121.0.23.51/16", "121.0.23/16"), "destinationCidrBlock must be an IPv4 CIDR"),
+        ("cidr6", GOOD.replace("121.0.23.51/16", "fd00::/8"), "destinationCidrBlock must be an IPv4 CIDR"),
+        ("prefix", GOOD.replace("121.0.23.51/16", "10.1.0.0/33"), "destinationCidrBlock must be an IPv4 CIDR"),
+        ("type", GOOD.replace("VpnGateway", "Teleporter"), "supported values"),
+        ("hub", GOOD.replace("vpngw-dystbrkv", "nat-0a1b2c3d"), "nextHub for nextType VpnGateway"),
+        ("cvm", GOOD.replace("VpnGateway", "NormalCvm").replace("vpngw-dystbrkv", "ins-1234"), "private IPv4 address"),
+        ("vpc", GOOD.replace("vpc-amhnnao5", "amhnnao5"), "vpcId must be a VPC id"),
+        ("table", GOOD.replace("rtb-4ahe1qy2", "table-1"), "routeTableId must be a route table id"),
+        ("missing", GOOD.replace("  nextHub: vpngw-dystbrkv\n", ""), "nextHub"),
+        ("policy", format!("{GOOD}  deletionPolicy: Keep\n"), "supported values"),
+    ];
+    for (name, spec, expected) in cases {
+        let (ok, out) = apply(&env, &route(&format!("bad-{name}"), &spec));
+        assert!(!ok, "{name} was accepted:\n{spec}");
+        assert!(out.contains(expected), "{name}: message lacks {expected:?}: {out}");
+    }
+}
+
+#[tokio::test]
+async fn normal_cvm_accepts_an_ipv4_address_as_hub() {
+    let env = env().await;
+    let spec = GOOD.replace("VpnGateway", "NormalCvm").replace("vpngw-dystbrkv", "10.0.1.7");
+    let (ok, out) = apply(&env, &route("cvm", &spec));
+    assert!(ok, "{out}");
+}
+
+#[tokio::test]
+async fn identity_fields_are_immutable_but_the_next_hop_may_change() {
+    let env = env().await;
+    let (ok, out) = apply(&env, &route("fixed", GOOD));
+    assert!(ok, "{out}");
+    for (field, from, to) in [
+        ("destinationCidrBlock", "121.0.23.51/16", "121.1.0.0/16"),
+        ("vpcId", "vpc-amhnnao5", "vpc-6xh2kq0r"),
+        ("routeTableId", "rtb-4ahe1qy2", "rtb-9cmf3w7s"),
+    ] {
+        let (ok, out) = apply(&env, &route("fixed", &GOOD.replace(from, to)));
+        assert!(!ok, "{field} change was accepted");
+        assert!(out.contains(&format!("{field} is immutable")), "{field}: {out}");
+    }
+    let (ok, out) = apply(&env, &route("fixed", &format!("{GOOD}  region: ap-shanghai\n")));
+    assert!(!ok && out.contains("region is immutable"), "{out}");
+    let hop = GOOD.replace("VpnGateway", "NatGateway").replace("vpngw-dystbrkv", "nat-0fkvq2hd");
+    let (ok, out) = apply(&env, &route("fixed", &hop));
+    assert!(ok, "changing the next hop must be allowed: {out}");
+}

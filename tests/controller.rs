@@ -1,0 +1,231 @@
+//! The controller end to end (issue 4): real kube-apiserver, real `vpc-sim` over HTTPS, the real
+//! operator binary. Each test has its own namespace, emulator and operator.
+
+mod support;
+
+use std::process::Command;
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::Secret;
+use kube::api::{ObjectMeta, PostParams};
+use kube::{Api, Client};
+use serde_json::json;
+use support::cluster::{TestEnv, install_crds, test_env};
+use support::operator::{Operator, setup};
+use support::routes::{create, spec, wait_reason};
+use support::sim::{OTHER_SECRET_ID, OTHER_SECRET_KEY, PREEXISTING_ROUTE, Sim, TEST_TABLE, TEST_VPN, WORLD};
+
+async fn create_secret(client: &Client, ns: &str, name: &str, id: &str, key: &str) {
+    let secret = Secret {
+        metadata: ObjectMeta { name: Some(name.into()), ..Default::default() },
+        string_data: Some(
+            [("secretId".to_string(), id.to_string()), ("secretKey".to_string(), key.to_string())].into(),
+        ),
+        ..Default::default()
+    };
+    Api::<Secret>::namespaced(client.clone(), ns)
+        .create(&PostParams::default(), &secret)
+        .await
+        .unwrap_or_else(|e| panic!("creating Secret {ns}/{name}: {e}"));
+}
+
+fn kubectl(env: &TestEnv, args: &[&str]) -> std::process::Output {
+    Command::new(&env.kubectl)
+        .arg("--kubeconfig")
+        .arg(&env.kubeconfig)
+        .args(["-n", &env.namespace])
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("running kubectl: {e}"))
+}
+
+#[tokio::test]
+async fn seed_route_with_host_bits_becomes_ready_and_the_cloud_holds_its_network() {
+    let (env, sim, _op) = setup("ctl-seed", WORLD, &[]).await;
+    create(&env.client, &env.namespace, "seed", spec("121.0.23.51/16")).await;
+    let c = wait_reason(&env.client, &env.namespace, "seed", "True", "Created").await;
+    assert!(c.message.contains("121.0.0.0/16"), "{}", c.message);
+    let routes = sim.routes(TEST_TABLE).await;
+    assert!(routes.contains(&("121.0.0.0/16".to_string(), 1, TEST_VPN.to_string())), "{routes:?}");
+    let obj = support::routes::api(&env.client, &env.namespace).get("seed").await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(obj.status.and_then(|s| s.destination_cidr_block).as_deref(), Some("121.0.0.0/16"));
+    let wait = kubectl(&env, &["wait", "--for=condition=Ready", "vpcroute/seed", "--timeout=30s"]);
+    assert!(wait.status.success(), "kubectl wait failed: {}", String::from_utf8_lossy(&wait.stderr));
+    let get = kubectl(&env, &["get", "vpcroutes"]);
+    let table = String::from_utf8_lossy(&get.stdout);
+    for column in ["DESTINATION", "NEXTTYPE", "NEXTHUB", "READY", "REASON", "AGE", "121.0.23.51/16", "Created"] {
+        assert!(table.contains(column), "kubectl get vpcroutes lacks {column}:\n{table}");
+    }
+    assert_eq!(sim.calls().await.get("CreateRoute").copied(), Some(1), "exactly one CreateRoute");
+}
+
+#[tokio::test]
+async fn route_already_in_the_table_with_another_hop_names_the_hop_and_is_left_untouched() {
+    let (env, sim, _op) = setup("ctl-exists", WORLD, &[]).await;
+    create(&env.client, &env.namespace, "taken", spec(PREEXISTING_ROUTE.0)).await;
+    let c = wait_reason(&env.client, &env.namespace, "taken", "False", "RouteAlreadyExists").await;
+    assert!(c.message.contains("RouteAlreadyExists") && c.message.contains(PREEXISTING_ROUTE.2), "{}", c.message);
+    let routes = sim.routes(TEST_TABLE).await;
+    let pre = (PREEXISTING_ROUTE.0.to_string(), PREEXISTING_ROUTE.1, PREEXISTING_ROUTE.2.to_string());
+    assert!(routes.contains(&pre), "the existing route must be untouched: {routes:?}");
+}
+
+#[tokio::test]
+async fn each_business_error_surfaces_as_its_own_reason_with_tencents_code() {
+    let (env, sim, _op) = setup("ctl-business", WORLD, &[]).await;
+    let ns = &env.namespace;
+    let mut hub = spec("10.40.0.0/16");
+    hub.next_hub = "vpngw-nosuch01".into();
+    let overlap = spec("10.0.5.0/24");
+    let mut vpc = spec("10.41.0.0/16");
+    vpc.vpc_id = "vpc-nosuch01".into();
+    let mut table = spec("10.42.0.0/16");
+    table.route_table_id = "rtb-nosuch01".into();
+    let cases = [
+        ("hub", hub, "InvalidRouteNextHub", "InvalidRouteNextHub.NotFound"),
+        ("overlap", overlap, "InvalidDestinationCidr", "InvalidDestinationCidr"),
+        ("vpc", vpc, "InvalidVpc", "InvalidVpc.NotFound"),
+        ("table", table, "InvalidRouteTableId", "InvalidRouteTableId.NotFound"),
+    ];
+    for (name, s, _, _) in &cases {
+        create(&env.client, ns, name, s.clone()).await;
+    }
+    for (name, _, reason, code) in &cases {
+        let c = wait_reason(&env.client, ns, name, "False", reason).await;
+        assert!(c.message.contains(code) && c.message.contains("4000"), "{name}: {}", c.message);
+    }
+    let routes = sim.routes(TEST_TABLE).await;
+    assert!(routes.iter().all(|r| !r.0.starts_with("10.4")), "no failed route may exist: {routes:?}");
+}
+
+#[tokio::test]
+async fn a_full_route_table_reports_route_limit_exceeded() {
+    let world = WORLD.replace("routeQuota: 50", "routeQuota: 1");
+    let (env, sim, _op) = setup("ctl-limit", &world, &[]).await;
+    create(&env.client, &env.namespace, "over", spec("10.50.0.0/16")).await;
+    let c = wait_reason(&env.client, &env.namespace, "over", "False", "RouteLimitExceeded").await;
+    assert!(c.message.contains("RouteLimitExceeded"), "{}", c.message);
+    assert_eq!(sim.routes(TEST_TABLE).await.len(), 1);
+}
+
+#[tokio::test]
+async fn throttling_is_reported_and_retried_until_ready() {
+    let (env, sim, _op) = setup("ctl-throttle", WORLD, &[]).await;
+    sim.fault(json!({"action": "CreateRoute", "kind": "requestLimitExceeded", "probability": 1.0})).await;
+    create(&env.client, &env.namespace, "slow", spec("10.60.0.0/16")).await;
+    let c = wait_reason(&env.client, &env.namespace, "slow", "False", "Throttled").await;
+    assert!(c.message.contains("4400"), "{}", c.message);
+    sim.clear_faults().await;
+    wait_reason(&env.client, &env.namespace, "slow", "True", "Created").await;
+}
+
+#[tokio::test]
+async fn internal_errors_are_reported_as_cloud_unavailable_and_retried_until_ready() {
+    let (env, sim, _op) = setup("ctl-unavail", WORLD, &[]).await;
+    sim.fault(json!({"action": "CreateRoute", "kind": "internalError", "probability": 1.0})).await;
+    create(&env.client, &env.namespace, "later", spec("10.61.0.0/16")).await;
+    let c = wait_reason(&env.client, &env.namespace, "later", "False", "CloudUnavailable").await;
+    assert!(c.message.contains("6000"), "{}", c.message);
+    sim.clear_faults().await;
+    wait_reason(&env.client, &env.namespace, "later", "True", "Created").await;
+}
+
+#[tokio::test]
+async fn ten_injected_internal_errors_still_end_ready_with_one_route() {
+    let (env, sim, _op) = setup("ctl-ten", WORLD, &[]).await;
+    sim.fault(json!({"action": "CreateRoute", "kind": "internalError", "count": 10})).await;
+    create(&env.client, &env.namespace, "stubborn", spec("10.62.0.0/16")).await;
+    wait_reason(&env.client, &env.namespace, "stubborn", "True", "Created").await;
+    let creates = sim.calls().await.get("CreateRoute").copied().unwrap_or(0);
+    assert!(creates >= 11, "10 failures and a success need at least 11 calls, saw {creates}");
+    let n = sim.routes(TEST_TABLE).await.iter().filter(|r| r.0 == "10.62.0.0/16").count();
+    assert_eq!(n, 1);
+}
+
+#[tokio::test]
+async fn a_permanent_error_does_not_hot_loop_for_a_minute() {
+    let (env, sim, _op) = setup("ctl-quiet", WORLD, &[]).await;
+    let mut s = spec("10.63.0.0/16");
+    s.next_hub = "vpngw-nosuch02".into();
+    create(&env.client, &env.namespace, "wrong-hub", s).await;
+    wait_reason(&env.client, &env.namespace, "wrong-hub", "False", "InvalidRouteNextHub").await;
+    let api = support::routes::api(&env.client, &env.namespace);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let before = sim.calls().await;
+    let version = api.get("wrong-hub").await.map(|o| o.metadata.resource_version).unwrap_or_default();
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    let after = sim.calls().await;
+    assert_eq!(before, after, "cloud calls changed during a minute of a permanent error");
+    let version_after = api.get("wrong-hub").await.map(|o| o.metadata.resource_version).unwrap_or_default();
+    assert_eq!(version, version_after, "the resource was rewritten while nothing changed");
+}
+
+#[tokio::test]
+async fn a_wrong_secret_key_is_an_auth_failure() {
+    let (env, _sim, _op) = setup("ctl-auth", WORLD, &[]).await;
+    create_secret(&env.client, &env.namespace, "bad-creds", support::sim::TEST_SECRET_ID, "not-the-key").await;
+    let mut s = spec("10.64.0.0/16");
+    s.credentials_secret_ref = Some(vpcroute_operator::crd::SecretRef { name: "bad-creds".into() });
+    create(&env.client, &env.namespace, "denied", s).await;
+    let c = wait_reason(&env.client, &env.namespace, "denied", "False", "AuthFailure").await;
+    assert!(c.message.contains("4100"), "{}", c.message);
+    assert!(!c.message.contains("not-the-key"), "secret leaked into the condition: {}", c.message);
+}
+
+#[tokio::test]
+async fn a_missing_secret_is_reported_and_the_route_follows_once_it_appears() {
+    let (env, sim, _op) = setup("ctl-nocreds", WORLD, &[]).await;
+    let mut s = spec("10.65.0.0/16");
+    s.credentials_secret_ref = Some(vpcroute_operator::crd::SecretRef { name: "later".into() });
+    create(&env.client, &env.namespace, "waiting", s).await;
+    let c = wait_reason(&env.client, &env.namespace, "waiting", "False", "CredentialsNotFound").await;
+    assert!(c.message.contains("later"), "{}", c.message);
+    assert_eq!(sim.calls().await.get("CreateRoute").copied().unwrap_or(0), 0);
+    create_secret(&env.client, &env.namespace, "later", support::sim::TEST_SECRET_ID, support::sim::TEST_SECRET_KEY)
+        .await;
+    wait_reason(&env.client, &env.namespace, "waiting", "True", "Created").await;
+}
+
+#[tokio::test]
+async fn a_slow_create_shows_creating_while_the_call_is_in_flight() {
+    let (env, _sim, _op) = setup("ctl-creating", WORLD, &[]).await;
+    _sim.fault(json!({"action": "CreateRoute", "kind": "latency", "latencyMs": 4000, "count": 1})).await;
+    create(&env.client, &env.namespace, "slowpoke", spec("10.66.0.0/16")).await;
+    let c = wait_reason(&env.client, &env.namespace, "slowpoke", "False", "Creating").await;
+    assert!(c.message.contains("10.66.0.0/16"), "{}", c.message);
+    wait_reason(&env.client, &env.namespace, "slowpoke", "True", "Created").await;
+}
+
+#[tokio::test]
+async fn resources_in_two_namespaces_reach_two_accounts_through_their_secrets() {
+    let a = test_env("ctl-acct-a").await;
+    let b = test_env("ctl-acct-b").await;
+    install_crds(&a.client).await;
+    let sim = Sim::start(WORLD);
+    let selector = format!("vpcroute.test/shard={}", a.namespace);
+    let mut args: Vec<String> = vec!["run".into(), "--selector".into(), selector.clone()];
+    args.extend(support::operator::common_args(&sim));
+    let _op = Operator::start_with(&a, args, &a.namespace);
+    create_secret(&a.client, &a.namespace, "acct", support::sim::TEST_SECRET_ID, support::sim::TEST_SECRET_KEY).await;
+    create_secret(&b.client, &b.namespace, "acct", OTHER_SECRET_ID, OTHER_SECRET_KEY).await;
+    let label = json!({"metadata": {"labels": {"vpcroute.test/shard": a.namespace}}});
+    let mut sa = spec("10.70.0.0/16");
+    sa.credentials_secret_ref = Some(vpcroute_operator::crd::SecretRef { name: "acct".into() });
+    let mut sb = spec("10.70.0.0/16");
+    sb.vpc_id = "vpc-2ndacct1".into();
+    sb.route_table_id = "rtb-2ndacct1".into();
+    sb.next_hub = "vpngw-2ndacct1".into();
+    sb.credentials_secret_ref = Some(vpcroute_operator::crd::SecretRef { name: "acct".into() });
+    for (env, s) in [(&a, sa), (&b, sb)] {
+        let mut obj = vpcroute_operator::crd::VpcRoute::new("r", s);
+        obj.metadata.labels = serde_json::from_value(label["metadata"]["labels"].clone()).ok();
+        support::routes::api(&env.client, &env.namespace)
+            .create(&PostParams::default(), &obj)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    wait_reason(&a.client, &a.namespace, "r", "True", "Created").await;
+    wait_reason(&b.client, &b.namespace, "r", "True", "Created").await;
+    assert!(sim.routes(TEST_TABLE).await.iter().any(|r| r.0 == "10.70.0.0/16"));
+    assert!(sim.routes("rtb-2ndacct1").await.iter().any(|r| r.0 == "10.70.0.0/16" && r.2 == "vpngw-2ndacct1"));
+}
