@@ -53,6 +53,10 @@ pub struct RunArgs {
     /// How many VpcRoutes are reconciled at once.
     #[arg(long, env = "VPCROUTE_CONCURRENCY", default_value_t = 32)]
     pub concurrency: u16,
+    /// Most routes sent in one CreateRoute call: concurrent creates for one route table are
+    /// batched (1 turns batching off).
+    #[arg(long, env = "VPCROUTE_MAX_BATCH", default_value_t = 50)]
+    pub max_batch: usize,
     /// Seconds between drift checks of a route table (jittered by up to 10%).
     #[arg(long, env = "VPCROUTE_RESYNC_SECONDS", default_value_t = 300)]
     pub resync_seconds: u64,

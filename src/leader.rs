@@ -8,7 +8,11 @@ use kube_lease_manager::LeaseManagerBuilder;
 use crate::config::RunArgs;
 
 /// Waits for the lease, then runs `work` while holding it. Returns `Err` if the lease is lost.
-pub async fn run_when_leader(kube: kube::Client, config: &RunArgs, work: impl Future<Output = ()>) -> Result<(), String> {
+pub async fn run_when_leader(
+    kube: kube::Client,
+    config: &RunArgs,
+    work: impl Future<Output = ()>,
+) -> Result<(), String> {
     let identity = std::env::var("POD_NAME").unwrap_or_else(|_| format!("vpcroute-operator-{}", std::process::id()));
     let manager = LeaseManagerBuilder::new(kube, &config.lease_name)
         .with_namespace(&config.namespace)

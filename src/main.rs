@@ -95,7 +95,8 @@ async fn run(args: RunArgs) -> Result<(), String> {
     });
     let config = Arc::new(args);
     let api = Metered::new(client, metrics.clone());
-    let work = controller::run(kube.clone(), api, config.clone(), default_credentials, metrics, ready.clone(), shutdown());
+    let work =
+        controller::run(kube.clone(), api, config.clone(), default_credentials, metrics, ready.clone(), shutdown());
     if config.leader_elect {
         ready.store(true, std::sync::atomic::Ordering::Relaxed);
         leader::run_when_leader(kube, &config, work).await

@@ -83,8 +83,8 @@ pub fn classify(code: i64) -> ErrorClass {
     }
 }
 
-/// What went wrong in a call.
-#[derive(Debug, thiserror::Error)]
+/// What went wrong in a call. Cheap to clone, so one batch's outcome can reach every caller.
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum ApiErrorKind {
     /// The API processed the request and answered with a non-zero code.
     #[error("api answered code {code} {code_desc}: {message}")]
@@ -101,10 +101,10 @@ pub enum ApiErrorKind {
     Timeout,
     /// No connection could be made (DNS, refused, TLS handshake or certificate verification).
     #[error("could not connect to the endpoint: {}", root_cause(.0))]
-    Connect(#[source] reqwest::Error),
+    Connect(#[source] std::sync::Arc<reqwest::Error>),
     /// The request failed after connecting (connection reset, body read error).
     #[error("request failed: {}", root_cause(.0))]
-    Send(#[source] reqwest::Error),
+    Send(#[source] std::sync::Arc<reqwest::Error>),
     /// The endpoint answered with an HTTP status other than 200.
     #[error("endpoint answered http status {0}")]
     HttpStatus(u16),
@@ -127,7 +127,7 @@ fn root_cause(err: &reqwest::Error) -> String {
 }
 
 /// A failed API 2.0 call: which action, its class, what happened and Tencent's request id.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct ApiError {
     /// The action that failed.
     pub action: Action,
@@ -163,11 +163,11 @@ impl ApiError {
         let kind = if err.is_timeout() {
             ApiErrorKind::Timeout
         } else if err.is_connect() {
-            ApiErrorKind::Connect(err)
+            ApiErrorKind::Connect(std::sync::Arc::new(err))
         } else if err.is_decode() {
             ApiErrorKind::Decode(err.to_string())
         } else {
-            ApiErrorKind::Send(err)
+            ApiErrorKind::Send(std::sync::Arc::new(err))
         };
         ApiError::transport(action, kind)
     }

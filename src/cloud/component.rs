@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use super::batch::Batcher;
 use super::{RouteApi, TableRef};
 use crate::client::{ApiError, ErrorClass, RouteTable};
 use crate::domain::{Credentials, Route};
@@ -25,13 +26,14 @@ struct Slot {
 /// Cloud access for the controller: cached table reads and route writes.
 pub struct RouteCloud<A> {
     api: A,
+    batcher: Batcher,
     slots: Mutex<HashMap<Key, Arc<tokio::sync::Mutex<Slot>>>>,
 }
 
 impl<A: RouteApi> RouteCloud<A> {
-    /// Wraps a [`RouteApi`].
-    pub fn new(api: A) -> RouteCloud<A> {
-        RouteCloud { api, slots: Mutex::new(HashMap::new()) }
+    /// Wraps a [`RouteApi`]; creates for one table go out in batches of at most `max_batch`.
+    pub fn new(api: A, max_batch: usize) -> RouteCloud<A> {
+        RouteCloud { api, batcher: Batcher::new(max_batch), slots: Mutex::new(HashMap::new()) }
     }
 
     /// The wrapped API.
@@ -65,10 +67,11 @@ impl<A: RouteApi> RouteCloud<A> {
         Ok(fresh)
     }
 
-    /// Creates one route. On success the cached view gains it; after a transport failure the
-    /// view is dropped, since the route may or may not exist now.
+    /// Creates one route (batched with concurrent creates for the same table). On success the
+    /// cached view gains it; after a transport failure the view is dropped, since the route may
+    /// or may not exist now.
     pub async fn create(&self, creds: &Credentials, table: &TableRef, route: &Route) -> Result<(), ApiError> {
-        let result = self.api.create_routes(creds, table, std::slice::from_ref(route)).await;
+        let result = self.batcher.create(&self.api, creds, table, route).await;
         match &result {
             Ok(()) => self.edit_view(creds, table, |routes| upsert(routes, route)).await,
             Err(e) if e.class == ErrorClass::Transport => self.forget(creds, table).await,
@@ -132,7 +135,7 @@ mod tests {
 
     #[tokio::test]
     async fn reads_within_max_age_share_one_describe_call() {
-        let cloud = RouteCloud::new(MemoryApi::with_table(&table()));
+        let cloud = RouteCloud::new(MemoryApi::with_table(&table()), 50);
         for _ in 0..5 {
             cloud.table(&creds(), &table(), Duration::from_secs(300)).await.unwrap_or_else(|e| panic!("{e}"));
         }
@@ -143,7 +146,7 @@ mod tests {
 
     #[tokio::test]
     async fn concurrent_fresh_reads_of_one_table_share_a_call() {
-        let cloud = Arc::new(RouteCloud::new(MemoryApi::with_table(&table())));
+        let cloud = Arc::new(RouteCloud::new(MemoryApi::with_table(&table()), 50));
         let reads = (0..20).map(|_| {
             let cloud = cloud.clone();
             tokio::spawn(async move { cloud.table(&creds(), &table(), Duration::from_secs(60)).await.is_ok() })
@@ -156,7 +159,7 @@ mod tests {
 
     #[tokio::test]
     async fn own_writes_update_the_cached_view_so_no_false_drift_is_seen() {
-        let cloud = RouteCloud::new(MemoryApi::with_table(&table()));
+        let cloud = RouteCloud::new(MemoryApi::with_table(&table()), 50);
         let max = Duration::from_secs(300);
         assert!(cloud.table(&creds(), &table(), max).await.unwrap_or_else(|e| panic!("{e}")).routes.is_empty());
         cloud.create(&creds(), &table(), &route("10.9.0.0/16")).await.unwrap_or_else(|e| panic!("{e}"));
@@ -169,7 +172,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_lost_create_response_drops_the_view_so_the_next_read_is_fresh() {
-        let cloud = RouteCloud::new(MemoryApi::with_table(&table()));
+        let cloud = RouteCloud::new(MemoryApi::with_table(&table()), 50);
         let max = Duration::from_secs(300);
         cloud.table(&creds(), &table(), max).await.unwrap_or_else(|e| panic!("{e}"));
         cloud.api().lose_create_responses(1);

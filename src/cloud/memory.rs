@@ -9,7 +9,6 @@ use crate::client::{Action, ApiError, RouteTable};
 use crate::domain::{Credentials, Route};
 use crate::wire::codes;
 
-
 /// In-memory route tables.
 #[derive(Default)]
 pub struct MemoryApi {
@@ -18,6 +17,7 @@ pub struct MemoryApi {
     failures: Mutex<VecDeque<(Action, ApiError)>>,
     /// When set, creates are applied and then answered with this transport error (response lost).
     lose_create_responses: Mutex<u32>,
+    latency: Mutex<std::time::Duration>,
 }
 
 impl MemoryApi {
@@ -60,6 +60,18 @@ impl MemoryApi {
         *self.lose_create_responses.lock().unwrap_or_else(|p| p.into_inner()) = n;
     }
 
+    /// Makes every call take `latency` (so concurrent callers overlap).
+    pub fn set_latency(&self, latency: std::time::Duration) {
+        *self.latency.lock().unwrap_or_else(|p| p.into_inner()) = latency;
+    }
+
+    async fn delay(&self) {
+        let latency = *self.latency.lock().unwrap_or_else(|p| p.into_inner());
+        if !latency.is_zero() {
+            tokio::time::sleep(latency).await;
+        }
+    }
+
     fn enter(&self, action: Action) -> Result<(), ApiError> {
         *self.calls.lock().unwrap_or_else(|p| p.into_inner()).entry(action.name()).or_default() += 1;
         let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
@@ -91,6 +103,7 @@ impl RouteApi for MemoryApi {
     }
 
     async fn create_routes(&self, _: &Credentials, table: &TableRef, routes: &[Route]) -> Result<(), ApiError> {
+        self.delay().await;
         self.enter(Action::CreateRoute)?;
         let mut tables = self.lock_tables();
         let Some(existing) = tables.get_mut(table) else {

@@ -2,6 +2,7 @@
 //! HTTP client, and by an in-memory double in tests) and the one component every cloud read and
 //! write goes through ([`RouteCloud`]). This module defines types; I/O happens in implementations.
 
+mod batch;
 mod component;
 pub mod memory;
 mod metered;

@@ -8,7 +8,6 @@ use std::time::Duration;
 use rand::Rng;
 use tokio::time::Instant;
 
-
 /// Failure counts by object key (`namespace/name`).
 /// Also remembers, per object, a generation that failed permanently and until when it is left
 /// alone, so that watch relists and duplicate triggers do not call the cloud again.
@@ -43,7 +42,10 @@ impl Backoff {
 
     /// Leaves `generation` of an object alone for `wait` after a permanent failure.
     pub fn hold(&self, key: &str, generation: Option<i64>, wait: Duration) {
-        self.holds.lock().unwrap_or_else(|p| p.into_inner()).insert(key.to_string(), (generation, Instant::now() + wait));
+        self.holds
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key.to_string(), (generation, Instant::now() + wait));
     }
 
     /// The time left on a hold for this generation; `None` when the object may be acted on.

@@ -193,7 +193,10 @@ async fn existing<A: RouteApi>(
     let view = ctx.cloud.table(creds, &d.table, Duration::ZERO).await.map_err(stop)?;
     let Some(found) = view.routes.iter().find(|r| r.destination == d.route.destination) else {
         return Err(Stop::Retry(
-            Readiness::not_ready(reasons::CLOUD_UNAVAILABLE, format!("{}; but the table no longer holds it", describe(err))),
+            Readiness::not_ready(
+                reasons::CLOUD_UNAVAILABLE,
+                format!("{}; but the table no longer holds it", describe(err)),
+            ),
             Error::Inconsistent(format!("{} vanished after RouteAlreadyExists", d.route.destination)),
         ));
     };
@@ -225,7 +228,10 @@ fn with_note(message: String, note: &Option<String>) -> String {
 
 fn annotate(stop: Stop, note: &Option<String>) -> Stop {
     let Some(n) = note else { return stop };
-    let add = |r: Readiness| Readiness { message: format!("{}; {n}, but creating the new route failed, retrying", r.message), ..r };
+    let add = |r: Readiness| Readiness {
+        message: format!("{}; {n}, but creating the new route failed, retrying", r.message),
+        ..r
+    };
     match stop {
         Stop::Permanent(r) => Stop::Permanent(add(r)),
         Stop::Resync(r) => Stop::Resync(add(r)),

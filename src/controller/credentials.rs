@@ -58,7 +58,8 @@ pub async fn read_secret(kube: &kube::Client, namespace: &str, name: &str) -> Re
         Error::Credentials(format!("Secret {namespace}/{name} not found (needs keys secretId and secretKey)"))
     })?;
     let data = secret.data.unwrap_or_default();
-    let field = |k: &str| data.get(k).map(|v| String::from_utf8_lossy(&v.0).trim().to_string()).filter(|v| !v.is_empty());
+    let field =
+        |k: &str| data.get(k).map(|v| String::from_utf8_lossy(&v.0).trim().to_string()).filter(|v| !v.is_empty());
     let missing = |k: &str| Error::Credentials(format!("Secret {namespace}/{name} has no key {k}"));
     Ok(Credentials {
         secret_id: field("secretId").ok_or_else(|| missing("secretId"))?,

@@ -20,9 +20,9 @@ use futures::StreamExt;
 use kube::runtime::controller::{Config as ControllerConfig, Controller};
 use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::reflector;
+use kube::runtime::utils::Predicate;
 use kube::runtime::utils::WatchStreamExt;
 use kube::runtime::{predicates, watcher};
-use kube::runtime::utils::Predicate;
 use kube::{Api, Resource};
 
 pub use context::Context;
@@ -63,7 +63,7 @@ pub async fn run<A: RouteApi>(
         .predicate_filter(predicates::generation.combine(predicates::finalizers).combine(deletion), Default::default());
     let ctx = Arc::new(Context {
         kube: kube.clone(),
-        cloud: RouteCloud::new(api),
+        cloud: RouteCloud::new(api, config.max_batch),
         config: config.clone(),
         store: reader.clone(),
         backoff: backoff::Backoff::new(
@@ -89,14 +89,25 @@ pub async fn run<A: RouteApi>(
 
 /// Marks the operator ready once the cache is filled, then keeps the resources-by-reason gauge.
 async fn watch_readiness(store: reflector::Store<VpcRoute>, metrics: Arc<Metrics>, ready: Arc<AtomicBool>) {
-    if store.wait_until_ready().await.is_err() {
-        return;
+    // The store's readiness wakes only its most recent waiter (the controller also waits on it),
+    // so poll again every second; once another waiter has seen it, it answers at once.
+    loop {
+        match tokio::time::timeout(Duration::from_secs(1), store.wait_until_ready()).await {
+            Ok(Ok(())) => break,
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "the VpcRoute cache never filled");
+                return;
+            }
+            Err(_) => continue,
+        }
     }
     ready.store(true, Ordering::Relaxed);
+    tracing::info!("VpcRoute cache filled; ready");
     loop {
         let mut counts: BTreeMap<String, i64> = BTreeMap::new();
         for obj in store.state() {
-            let reason = ready_condition(obj.status.as_ref()).map(|c| c.reason.clone()).unwrap_or_else(|| "Pending".into());
+            let reason =
+                ready_condition(obj.status.as_ref()).map(|c| c.reason.clone()).unwrap_or_else(|| "Pending".into());
             *counts.entry(reason).or_default() += 1;
         }
         metrics.set_resources(&counts.into_iter().collect::<Vec<_>>());

@@ -58,7 +58,9 @@ async fn apply<A: RouteApi>(obj: Arc<VpcRoute>, ctx: &Context<A>) -> Result<Acti
     let mut p = Progress::new(obj.clone());
     let d = match Desired::of(&obj, ctx.config.region.as_deref()) {
         Ok(d) => d,
-        Err(msg) => return finish(p, ctx, Err(Stop::Permanent(Readiness::not_ready(reasons::INVALID_SPEC, msg)))).await,
+        Err(msg) => {
+            return finish(p, ctx, Err(Stop::Permanent(Readiness::not_ready(reasons::INVALID_SPEC, msg)))).await;
+        }
     };
     p.draft.destination_cidr_block = Some(d.route.destination.to_string());
     let creds = match ctx.credentials.resolve(&obj.namespace().unwrap_or_default(), secret_name(&obj)).await {

@@ -1,0 +1,174 @@
+//! Coalesces concurrent creates for one route table into `CreateRoute` batches (`routeSet.n`).
+//! The first caller for an idle table sends at once; callers arriving while that call is in
+//! flight form the next batch. A batch the API refuses for one entry (batches are atomic) is
+//! retried entry by entry so every caller gets its own answer. Does I/O through the API.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::oneshot;
+
+use super::{RouteApi, TableRef};
+use crate::client::{Action, ApiError, ApiErrorKind, ErrorClass};
+use crate::domain::{Credentials, Route};
+
+type Answer = oneshot::Sender<Result<(), ApiError>>;
+type Queues = HashMap<(String, TableRef), Arc<Mutex<Queue>>>;
+
+#[derive(Default)]
+struct Queue {
+    waiting: Vec<(Route, Answer)>,
+    busy: bool,
+}
+
+/// Per-table create queues.
+pub struct Batcher {
+    max: usize,
+    queues: Mutex<Queues>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Answers every caller still queued if the caller driving the queue is cancelled mid-way.
+struct Abandon {
+    queue: Arc<Mutex<Queue>>,
+    armed: bool,
+}
+
+impl Drop for Abandon {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        let mut q = lock(&self.queue);
+        q.busy = false;
+        for (_, answer) in q.waiting.drain(..) {
+            let _ = answer.send(Err(abandoned()));
+        }
+    }
+}
+
+fn abandoned() -> ApiError {
+    ApiError::transport(Action::CreateRoute, ApiErrorKind::Decode("batch abandoned; outcome unknown".into()))
+}
+
+impl Batcher {
+    /// Batches of at most `max` routes.
+    pub fn new(max: usize) -> Batcher {
+        Batcher { max: max.max(1), queues: Mutex::new(HashMap::new()) }
+    }
+
+    /// Creates one route, possibly together with other callers' routes for the same table.
+    pub async fn create<A: RouteApi>(
+        &self,
+        api: &A,
+        creds: &Credentials,
+        table: &TableRef,
+        route: &Route,
+    ) -> Result<(), ApiError> {
+        let queue = lock(&self.queues).entry((creds.secret_id.clone(), table.clone())).or_default().clone();
+        let (tx, rx) = oneshot::channel();
+        let lead = {
+            let mut q = lock(&queue);
+            q.waiting.push((route.clone(), tx));
+            !std::mem::replace(&mut q.busy, true)
+        };
+        if lead {
+            let mut guard = Abandon { queue: queue.clone(), armed: true };
+            loop {
+                let batch: Vec<(Route, Answer)> = {
+                    let mut q = lock(&queue);
+                    if q.waiting.is_empty() {
+                        q.busy = false;
+                        break;
+                    }
+                    let n = q.waiting.len().min(self.max);
+                    q.waiting.drain(..n).collect()
+                };
+                send(api, creds, table, batch).await;
+            }
+            guard.armed = false;
+        }
+        rx.await.unwrap_or_else(|_| Err(abandoned()))
+    }
+}
+
+async fn send<A: RouteApi>(api: &A, creds: &Credentials, table: &TableRef, batch: Vec<(Route, Answer)>) {
+    let routes: Vec<Route> = batch.iter().map(|(r, _)| r.clone()).collect();
+    let result = api.create_routes(creds, table, &routes).await;
+    match result {
+        Err(e) if batch.len() > 1 && matches!(e.class, ErrorClass::Permanent | ErrorClass::NotFound) => {
+            for (route, answer) in batch {
+                let _ = answer.send(api.create_routes(creds, table, std::slice::from_ref(&route)).await);
+            }
+        }
+        result => {
+            for (_, answer) in batch {
+                let _ = answer.send(result.clone());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::cloud::memory::MemoryApi;
+    use crate::domain::{NextType, Secret};
+
+    fn creds() -> Credentials {
+        Credentials { secret_id: "AKID1".into(), secret_key: Secret::new("k"), token: None }
+    }
+
+    fn table() -> TableRef {
+        TableRef { region: "ap-guangzhou".into(), vpc_id: "vpc-1".into(), route_table_id: "rtb-1".into() }
+    }
+
+    fn route(i: usize) -> Route {
+        Route::new(&format!("10.9.{i}.0/24"), NextType::VpnGateway, "vpngw-1").unwrap_or_else(|| panic!("cidr"))
+    }
+
+    async fn create_many(api: Arc<MemoryApi>, batcher: Arc<Batcher>, routes: Vec<Route>) -> Vec<Result<(), ApiError>> {
+        let calls = routes.into_iter().map(|r| {
+            let (api, batcher) = (api.clone(), batcher.clone());
+            tokio::spawn(async move { batcher.create(api.as_ref(), &creds(), &table(), &r).await })
+        });
+        futures::future::join_all(calls).await.into_iter().map(|r| r.unwrap_or_else(|e| panic!("{e}"))).collect()
+    }
+
+    #[tokio::test]
+    async fn concurrent_creates_for_one_table_share_calls() {
+        let api = Arc::new(MemoryApi::with_table(&table()));
+        api.set_latency(Duration::from_millis(20));
+        let results = create_many(api.clone(), Arc::new(Batcher::new(50)), (0..40).map(route).collect()).await;
+        assert!(results.iter().all(Result::is_ok));
+        assert_eq!(api.routes(&table()).len(), 40);
+        let calls = api.calls(Action::CreateRoute);
+        assert!(calls < 10, "40 concurrent creates took {calls} calls");
+    }
+
+    #[tokio::test]
+    async fn a_batch_refused_for_one_entry_answers_each_route_on_its_own() {
+        let api = Arc::new(MemoryApi::with_table(&table()));
+        api.put(&table(), route(3));
+        api.set_latency(Duration::from_millis(20));
+        let results = create_many(api.clone(), Arc::new(Batcher::new(50)), (0..8).map(route).collect()).await;
+        let refused: Vec<usize> = results.iter().enumerate().filter(|(_, r)| r.is_err()).map(|(i, _)| i).collect();
+        assert_eq!(refused, vec![3], "only the existing destination is refused");
+        assert_eq!(api.routes(&table()).len(), 8);
+    }
+
+    #[tokio::test]
+    async fn a_transport_failure_reaches_every_caller_in_the_batch() {
+        let api = Arc::new(MemoryApi::with_table(&table()));
+        api.set_latency(Duration::from_millis(20));
+        api.lose_create_responses(100);
+        let results = create_many(api.clone(), Arc::new(Batcher::new(50)), (0..6).map(route).collect()).await;
+        assert!(results.iter().all(|r| r.as_ref().is_err_and(|e| e.class == ErrorClass::Transport)));
+        assert_eq!(api.routes(&table()).len(), 6, "the lost responses still applied the routes");
+    }
+}
