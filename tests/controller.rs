@@ -29,6 +29,17 @@ async fn create_secret(client: &Client, ns: &str, name: &str, id: &str, key: &st
         .unwrap_or_else(|e| panic!("creating Secret {ns}/{name}: {e}"));
 }
 
+/// How many Warning Events with `reason` the namespace holds (counting aggregated repeats).
+async fn warning_events(env: &TestEnv, reason: &str) -> i32 {
+    let api: Api<k8s_openapi::api::events::v1::Event> = Api::namespaced(env.client.clone(), &env.namespace);
+    let list = api.list(&Default::default()).await.unwrap_or_else(|e| panic!("listing events: {e}"));
+    list.items
+        .iter()
+        .filter(|e| e.type_.as_deref() == Some("Warning") && e.reason.as_deref() == Some(reason))
+        .map(|e| e.series.as_ref().map_or(1, |s| s.count))
+        .sum()
+}
+
 fn kubectl(env: &TestEnv, args: &[&str]) -> std::process::Output {
     Command::new(&env.kubectl)
         .arg("--kubeconfig")
@@ -153,11 +164,14 @@ async fn a_permanent_error_does_not_hot_loop_for_a_minute() {
     tokio::time::sleep(Duration::from_secs(2)).await;
     let before = sim.calls().await;
     let version = api.get("wrong-hub").await.map(|o| o.metadata.resource_version).unwrap_or_default();
+    let warnings = warning_events(&env, "InvalidRouteNextHub").await;
+    assert_eq!(warnings, 1, "one Warning event for the failure");
     tokio::time::sleep(Duration::from_secs(60)).await;
     let after = sim.calls().await;
     assert_eq!(before, after, "cloud calls changed during a minute of a permanent error");
     let version_after = api.get("wrong-hub").await.map(|o| o.metadata.resource_version).unwrap_or_default();
     assert_eq!(version, version_after, "the resource was rewritten while nothing changed");
+    assert_eq!(warning_events(&env, "InvalidRouteNextHub").await, warnings, "the Warning must not repeat");
 }
 
 #[tokio::test]

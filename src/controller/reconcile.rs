@@ -99,14 +99,18 @@ async fn finish<A>(mut p: Progress, ctx: &Context<A>, outcome: Result<Readiness,
             Ok(Action::requeue(jitter(ctx.config.resync(), 0.1)))
         }
         Err(Stop::Permanent(r)) => {
-            event(ctx, p.obj(), true, r.reason, r.message.clone()).await;
+            if p.reason_changes(&r) {
+                event(ctx, p.obj(), true, r.reason, r.message.clone()).await;
+            }
             p.save(ctx, &r).await?;
             let wait = jitter(ctx.config.permanent_retry(), 0.1);
             ctx.backoff.hold(&key, generation, wait);
             Ok(Action::requeue(wait))
         }
         Err(Stop::Retry(r, e)) => {
-            event(ctx, p.obj(), true, r.reason, r.message.clone()).await;
+            if p.reason_changes(&r) {
+                event(ctx, p.obj(), true, r.reason, r.message.clone()).await;
+            }
             p.save(ctx, &r).await?;
             Err(e)
         }

@@ -11,7 +11,7 @@ use serde_json::json;
 use super::context::Context;
 use super::errors::Error;
 use crate::crd::{OwnedRoute, PendingWrite, VpcRoute, VpcRouteStatus};
-use crate::status::{Readiness, with_readiness};
+use crate::status::{Readiness, ready_condition, with_readiness};
 
 /// The field manager for everything the operator writes.
 pub const FIELD_MANAGER: &str = "vpcroute-operator";
@@ -39,6 +39,12 @@ impl Progress {
     /// The owned route, if any.
     pub fn owned(&self) -> Option<&OwnedRoute> {
         self.draft.route.as_ref()
+    }
+
+    /// Whether `readiness` changes the Ready reason the resource had when this reconcile began
+    /// (Warnings are published on changes, so a failure that repeats does not repeat its event).
+    pub fn reason_changes(&self, readiness: &Readiness) -> bool {
+        ready_condition(self.obj.status.as_ref()).map(|c| c.reason.as_str()) != Some(readiness.reason)
     }
 
     /// The pending write, if any.
