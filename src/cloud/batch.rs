@@ -118,15 +118,9 @@ mod tests {
 
     use super::*;
     use crate::cloud::memory::MemoryApi;
-    use crate::domain::{NextType, Secret};
+    use crate::domain::NextType;
 
-    fn creds() -> Credentials {
-        Credentials { secret_id: "AKID1".into(), secret_key: Secret::new("k"), token: None }
-    }
-
-    fn table() -> TableRef {
-        TableRef { region: "ap-guangzhou".into(), vpc_id: "vpc-1".into(), route_table_id: "rtb-1".into() }
-    }
+    use crate::cloud::memory::{sample_credentials as creds, sample_table as table};
 
     fn route(i: usize) -> Route {
         Route::new(&format!("10.9.{i}.0/24"), NextType::VpnGateway, "vpngw-1").unwrap_or_else(|| panic!("cidr"))

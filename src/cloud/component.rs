@@ -119,15 +119,9 @@ mod tests {
     use super::*;
     use crate::client::Action;
     use crate::cloud::memory::MemoryApi;
-    use crate::domain::{NextType, Secret};
+    use crate::domain::NextType;
 
-    fn creds() -> Credentials {
-        Credentials { secret_id: "AKID1".into(), secret_key: Secret::new("k"), token: None }
-    }
-
-    fn table() -> TableRef {
-        TableRef { region: "ap-guangzhou".into(), vpc_id: "vpc-1".into(), route_table_id: "rtb-1".into() }
-    }
+    use crate::cloud::memory::{sample_credentials as creds, sample_table as table};
 
     fn route(dest: &str) -> Route {
         Route::new(dest, NextType::VpnGateway, "vpngw-1").unwrap_or_else(|| panic!("bad cidr {dest}"))

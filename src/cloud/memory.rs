@@ -9,6 +9,16 @@ use crate::client::{Action, ApiError, RouteTable};
 use crate::domain::{Credentials, Route};
 use crate::wire::codes;
 
+/// Credentials for tests of code that takes them (the double ignores them).
+pub fn sample_credentials() -> Credentials {
+    Credentials { secret_id: "AKID1".into(), secret_key: crate::domain::Secret::new("k"), token: None }
+}
+
+/// A table reference for tests.
+pub fn sample_table() -> TableRef {
+    TableRef { region: "ap-guangzhou".into(), vpc_id: "vpc-1".into(), route_table_id: "rtb-1".into() }
+}
+
 /// In-memory route tables.
 #[derive(Default)]
 pub struct MemoryApi {
