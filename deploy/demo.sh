@@ -43,7 +43,7 @@ bin=$repo/target/cluster/bin
 say "Building vpcroute-operator and vpc-sim"
 cargo build --bins
 
-say "Starting kube-apiserver + etcd"
+say "Starting kube-apiserver + etcd + kube-controller-manager"
 mkfifo "$work/launcher.stdin"
 "$bin/launcher" <"$work/launcher.stdin" >"$work/launcher.out" 2>"$work/launcher.err" &
 pids+=($!)

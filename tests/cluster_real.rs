@@ -1,6 +1,7 @@
 //! Proves the test control plane is a real Kubernetes API server: CRUD and server-side apply,
 //! RBAC denials, CRDs with CEL validation, watches that outlive server-side expiry, isolated
-//! concurrent launchers, and the built version.
+//! concurrent launchers, the built version, and kube-controller-manager's namespace deletion
+//! and garbage collection.
 
 mod support;
 
@@ -11,6 +12,7 @@ use futures::StreamExt;
 use k8s_openapi::api::authentication::v1::{SelfSubjectReview, TokenRequest, TokenRequestSpec};
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, ServiceAccount};
 use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 use kube::api::{Api, DeleteParams, DynamicObject, GetParams, ListParams, ObjectMeta, Patch, PatchParams, PostParams};
 use kube::core::{ApiResource, GroupVersionKind, Request};
 use kube::runtime::{WatchStreamExt, watcher};
@@ -254,6 +256,56 @@ async fn version_endpoint_and_tools_report_the_built_releases() -> TestResult {
     let helm = std::process::Command::new(&env.helm).args(["version", "--short"]).output()?;
     let helm_version = String::from_utf8_lossy(&helm.stdout);
     assert!(helm.status.success() && helm_version.starts_with("v3."), "helm version: {helm_version}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn deleted_namespaces_are_emptied_and_removed_and_dependents_are_garbage_collected() -> TestResult {
+    let env = test_env("kcm").await;
+    let api = Api::<ConfigMap>::namespaced(env.client.clone(), &env.namespace);
+
+    // Garbage collector: deleting an owner deletes its dependent.
+    let owner = api.create(&PostParams::default(), &config_map("owner", &[])).await?;
+    let mut dependent = config_map("dependent", &[]);
+    dependent.metadata.owner_references = Some(vec![OwnerReference {
+        api_version: "v1".into(),
+        kind: "ConfigMap".into(),
+        name: "owner".into(),
+        uid: owner.metadata.uid.clone().ok_or("the owner has no uid")?,
+        ..OwnerReference::default()
+    }]);
+    api.create(&PostParams::default(), &dependent).await?;
+    api.delete("owner", &DeleteParams::background()).await?;
+    wait_for("the dependent to be garbage-collected", Duration::from_secs(60), || async {
+        (status_code(api.get("dependent").await) == Some(404)).then_some(())
+    })
+    .await;
+
+    // Namespace controller: a deleted namespace is emptied (a finalizer holds its object until it
+    // is removed) and then disappears.
+    let mut held = config_map("held", &[]);
+    held.metadata.finalizers = Some(vec!["vpcroute.test/hold".into()]);
+    api.create(&PostParams::default(), &held).await?;
+    api.create(&PostParams::default(), &config_map("plain", &[])).await?;
+    let namespaces = Api::<Namespace>::all(env.client.clone());
+    namespaces.delete(&env.namespace, &DeleteParams::default()).await?;
+    wait_for("the namespace controller to delete the held ConfigMap", WAIT, || async {
+        api.get("held").await.ok()?.metadata.deletion_timestamp.map(|_| ())
+    })
+    .await;
+    wait_for("the namespace controller to delete the plain ConfigMap", WAIT, || async {
+        (status_code(api.get("plain").await) == Some(404)).then_some(())
+    })
+    .await;
+    let phase = namespaces.get(&env.namespace).await?.status.and_then(|s| s.phase);
+    assert_eq!(phase.as_deref(), Some("Terminating"), "the finalizer keeps the namespace");
+
+    let release = serde_json::json!({ "metadata": { "finalizers": null } });
+    api.patch("held", &PatchParams::default(), &Patch::Merge(&release)).await?;
+    wait_for("the namespace to be gone", Duration::from_secs(90), || async {
+        (status_code(namespaces.get(&env.namespace).await) == Some(404)).then_some(())
+    })
+    .await;
     Ok(())
 }
 

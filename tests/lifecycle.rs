@@ -5,6 +5,7 @@ mod support;
 
 use std::time::Duration;
 
+use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::api::events::v1::Event;
 use kube::Api;
 use kube::api::{DeleteParams, ListParams};
@@ -97,6 +98,37 @@ async fn deleting_every_resource_in_a_namespace_cleans_up_every_route() {
     })
     .await;
     let left: Vec<_> = sim.routes(TEST_TABLE).await.into_iter().filter(|r| r.0.starts_with("10.103.")).collect();
+    assert!(left.is_empty(), "routes left behind: {left:?}");
+}
+
+#[tokio::test]
+async fn deleting_a_namespace_full_of_vpcroutes_deletes_every_route() {
+    // The namespace itself is deleted: kube-controller-manager's namespace controller deletes
+    // every VpcRoute in it, the operator (still running) removes each route and its finalizer,
+    // and only then can the namespace go.
+    let (env, sim, _op) = setup_lc("lc-ns-delete", &[]).await;
+    for i in 0..12 {
+        create(&env.client, &env.namespace, &format!("r{i}"), spec(&format!("10.114.{i}.0/24"))).await;
+    }
+    for i in 0..12 {
+        wait_reason(&env.client, &env.namespace, &format!("r{i}"), "True", "Created").await;
+    }
+    let ours = |routes: Vec<(String, u32, String)>| -> Vec<_> {
+        routes.into_iter().filter(|r| r.0.starts_with("10.114.")).collect()
+    };
+    assert_eq!(ours(sim.routes(TEST_TABLE).await).len(), 12, "every route exists before the namespace is deleted");
+
+    let namespaces = Api::<Namespace>::all(env.client.clone());
+    namespaces
+        .delete(&env.namespace, &DeleteParams::default())
+        .await
+        .unwrap_or_else(|e| panic!("deleting namespace {}: {e}", env.namespace));
+    wait_for(&format!("namespace {} to be gone", env.namespace), Duration::from_secs(90), || async {
+        matches!(namespaces.get(&env.namespace).await, Err(kube::Error::Api(status)) if status.code == 404)
+            .then_some(())
+    })
+    .await;
+    let left = ours(sim.routes(TEST_TABLE).await);
     assert!(left.is_empty(), "routes left behind: {left:?}");
 }
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Builds the test control plane: kube-apiserver, kubectl and the launcher (module tests/cluster)
-# and helm (module tests/cluster/helm) into target/cluster/<key>/, where <key> hashes the Go
-# version, this script, both go.mod/go.sum pairs and the launcher sources, and points
-# target/cluster/bin at that set.
+# Builds the test control plane: kube-apiserver, kube-controller-manager, kubectl and the launcher
+# (module tests/cluster) and helm (module tests/cluster/helm) into target/cluster/<key>/, where
+# <key> hashes the Go version, this script, both go.mod/go.sum pairs and the launcher sources,
+# and points target/cluster/bin at that set.
 #
 # Idempotent: when target/cluster/<key>/ already exists it only refreshes the bin link (instant);
 # a binary whose own inputs did not change is reused from the current set.
@@ -45,7 +45,8 @@ link_bin() {
 
 exec 9>"$out_root/.build.lock"
 flock 9
-if [[ -x $out/kube-apiserver && -x $out/kubectl && -x $out/launcher && -x $out/helm ]]; then
+if [[ -x $out/kube-apiserver && -x $out/kube-controller-manager && -x $out/kubectl && -x $out/launcher &&
+	-x $out/helm ]]; then
 	link_bin
 	echo "build.sh: cluster binaries up to date in $out_root/bin ($(tr '\n' ' ' <"$out/VERSIONS"))"
 	exit 0
@@ -111,9 +112,10 @@ trap 'rm -rf "$stage"' EXIT
 
 kube_ldflags="-s -w $(version_ldflags k8s.io/component-base/version "$kube_version")"
 kube_ldflags+=$(version_ldflags k8s.io/client-go/pkg/version "$kube_version")
-reuse kube "$kube_key" kube-apiserver kubectl ||
-	go_build "kube-apiserver, kubectl ($kube_version)" "$here" "$kube_ldflags" \
-		k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl
+reuse kube "$kube_key" kube-apiserver kube-controller-manager kubectl ||
+	go_build "kube-apiserver, kube-controller-manager, kubectl ($kube_version)" "$here" "$kube_ldflags" \
+		k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
+		k8s.io/kubernetes/cmd/kubectl
 reuse launcher "$launcher_key" launcher ||
 	go_build "launcher (etcd $etcd_version)" "$here" "-s -w" ./launcher
 

@@ -158,8 +158,11 @@ func (a *apiserver) stop() {
 func (a *apiserver) pid() int { return a.cmd.Process.Pid }
 
 // logTail returns the last lines of the kube-apiserver log, for error messages.
-func (a *apiserver) logTail() string {
-	data, err := os.ReadFile(a.logFile)
+func (a *apiserver) logTail() string { return logTail(a.logFile) }
+
+// logTail returns the last lines of a child process's log file, for error messages.
+func logTail(logFile string) string {
+	data, err := os.ReadFile(logFile)
 	if err != nil {
 		return err.Error()
 	}

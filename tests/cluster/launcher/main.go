@@ -1,14 +1,18 @@
 // Command launcher runs a throwaway Kubernetes control plane for tests and demos: an embedded
 // etcd plus the kube-apiserver binary built next to it, with a generated PKI, RBAC
-// authorization and service-account token signing.
+// authorization and service-account token signing, and (unless -controller-manager=false)
+// kube-controller-manager running the namespace and garbage-collector controllers, so deleted
+// namespaces are emptied and removed and dependents of deleted owners are deleted.
 //
-// It prints exactly one line to stdout, once /readyz is OK:
+// It prints exactly one line to stdout, once /readyz is OK and kube-controller-manager is
+// collecting garbage:
 //
 //	READY kubeconfig=<path> url=https://127.0.0.1:<port> etcd=http://127.0.0.1:<port> state=<dir>
 //
 // and then runs until SIGTERM/SIGINT, or until its stdin closes (unless -watch-stdin=false),
-// so a test process that dies takes the control plane with it. On exit it stops kube-apiserver
-// and etcd and removes its state directory. Everything else it says goes to stderr.
+// so a test process that dies takes the control plane with it. On exit it stops
+// kube-controller-manager, kube-apiserver and etcd and removes its state directory. Everything
+// else it says goes to stderr.
 //
 // Ports are chosen by the kernel (127.0.0.1:0) and retried on a fresh port if another process
 // binds one first, and every launcher has its own state directory, so any number of launchers
@@ -31,8 +35,9 @@ import (
 	"time"
 )
 
-// The kube-apiserver child gets a parent-death signal, which Linux ties to the thread that
-// forked it; keeping main on one OS thread makes that thread live as long as the launcher.
+// The kube-apiserver and kube-controller-manager children get a parent-death signal, which Linux
+// ties to the thread that forked them; keeping main on one OS thread makes that thread live as
+// long as the launcher.
 func init() { runtime.LockOSThread() }
 
 type options struct {
@@ -41,6 +46,7 @@ type options struct {
 	kubeconfigOut     string
 	watchStdin        bool
 	verbose           bool
+	controllerManager bool
 	readyTimeout      time.Duration
 	minRequestTimeout int
 	extraArgs         stringList
@@ -53,11 +59,12 @@ func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
 func parseFlags() options {
 	var o options
-	flag.StringVar(&o.binDir, "bin-dir", "", "directory holding kube-apiserver (default: the launcher's own directory)")
+	flag.StringVar(&o.binDir, "bin-dir", "", "directory holding kube-apiserver and kube-controller-manager (default: the launcher's own directory)")
 	flag.StringVar(&o.stateParent, "state-parent", os.TempDir(), "directory in which a unique state directory is created")
 	flag.StringVar(&o.kubeconfigOut, "kubeconfig", "", "also write the admin kubeconfig here (removed on exit); default: inside the state directory")
 	flag.BoolVar(&o.watchStdin, "watch-stdin", true, "exit when stdin closes (disable for a foreground demo)")
-	flag.BoolVar(&o.verbose, "v", false, "copy kube-apiserver and etcd logs to stderr")
+	flag.BoolVar(&o.verbose, "v", false, "copy kube-apiserver, kube-controller-manager and etcd logs to stderr")
+	flag.BoolVar(&o.controllerManager, "controller-manager", true, "run kube-controller-manager (namespace and garbage-collector controllers); false: a bare API server, where deleted namespaces stay Terminating")
 	flag.DurationVar(&o.readyTimeout, "ready-timeout", 3*time.Minute, "give up if the control plane is not ready by then")
 	flag.IntVar(&o.minRequestTimeout, "min-request-timeout", 0, "kube-apiserver --min-request-timeout in seconds (0: its default)")
 	flag.Var(&o.extraArgs, "apiserver-arg", "extra kube-apiserver flag, e.g. --v=2 (repeatable)")
@@ -141,10 +148,11 @@ func serve(ctx context.Context, o options, state string, started time.Time) erro
 	}
 	defer api.stop()
 
-	kubeconfig := filepath.Join(state, "admin.kubeconfig")
-	if err := writeKubeconfig(kubeconfig, api.url, pki); err != nil {
+	adminKubeconfig := filepath.Join(state, "admin.kubeconfig")
+	if err := writeKubeconfig(adminKubeconfig, api.url, pki); err != nil {
 		return err
 	}
+	kubeconfig := adminKubeconfig
 	if o.kubeconfigOut != "" {
 		if err := writeKubeconfig(o.kubeconfigOut, api.url, pki); err != nil {
 			return err
@@ -153,8 +161,22 @@ func serve(ctx context.Context, o options, state string, started time.Time) erro
 		kubeconfig, _ = filepath.Abs(o.kubeconfigOut)
 	}
 
+	// Started after kube-apiserver is ready, stopped before it (defers run last-in first-out).
+	var cmExited <-chan error // stays nil (never ready) without a controller manager
+	var cmLog string
+	children := fmt.Sprintf("kube-apiserver pid %d", api.pid())
+	if o.controllerManager {
+		cm, err := startControllerManager(ready, o.binDir, state, adminKubeconfig, api.url, pki, o.verbose)
+		if err != nil {
+			return fmt.Errorf("starting kube-controller-manager: %w", err)
+		}
+		defer cm.stop()
+		cmExited, cmLog = cm.exited, cm.logFile
+		children += fmt.Sprintf(", kube-controller-manager pid %d", cm.pid())
+	}
+
 	fmt.Printf("READY kubeconfig=%s url=%s etcd=%s state=%s\n", kubeconfig, api.url, etcd.clientURL, state)
-	log.Printf("control plane ready in %.1fs (kube-apiserver pid %d, %s)", time.Since(started).Seconds(), api.pid(), api.url)
+	log.Printf("control plane ready in %.1fs (%s, %s)", time.Since(started).Seconds(), children, api.url)
 
 	select {
 	case <-ctx.Done():
@@ -162,6 +184,8 @@ func serve(ctx context.Context, o options, state string, started time.Time) erro
 		return nil
 	case err := <-api.exited:
 		return fmt.Errorf("kube-apiserver exited unexpectedly: %v\n%s", err, api.logTail())
+	case err := <-cmExited:
+		return fmt.Errorf("kube-controller-manager exited unexpectedly: %v\n%s", err, logTail(cmLog))
 	case err := <-etcd.errors:
 		return fmt.Errorf("etcd failed: %v", err)
 	}

@@ -29,12 +29,14 @@ pub fn cluster_dir() -> PathBuf {
     }
 }
 
-/// The stable directory holding the current kube-apiserver, kubectl, launcher and helm.
+/// The stable directory holding the current kube-apiserver, kube-controller-manager, kubectl,
+/// launcher and helm.
 pub fn bin_dir() -> PathBuf {
     cluster_dir().join("bin")
 }
 
-/// A running launcher: one embedded etcd plus one kube-apiserver, with its own ports and state.
+/// A running launcher: one embedded etcd, one kube-apiserver and (by default) one
+/// kube-controller-manager, with its own ports and state.
 #[derive(Debug)]
 pub struct Launcher {
     child: Child,
@@ -128,7 +130,11 @@ impl Launcher {
 /// The bin directory, or why the control plane cannot start from it.
 fn check_built() -> Result<PathBuf, String> {
     let bin = bin_dir();
-    match ["launcher", "kube-apiserver"].iter().map(|tool| bin.join(tool)).find(|path| !path.is_file()) {
+    match ["launcher", "kube-apiserver", "kube-controller-manager"]
+        .iter()
+        .map(|tool| bin.join(tool))
+        .find(|path| !path.is_file())
+    {
         Some(missing) => Err(format!(
             "{} is missing: the test control plane is not built; run `{BUILD_COMMAND}` \
              (a cold build takes 15-25 minutes on 2 cores, later ones seconds)",
