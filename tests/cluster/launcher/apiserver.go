@@ -8,10 +8,8 @@ import (
 	"log"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -25,10 +23,8 @@ type apiserverConfig struct {
 
 // apiserver is a running kube-apiserver child process.
 type apiserver struct {
-	cmd     *exec.Cmd
-	url     string
-	logFile string
-	exited  chan error
+	*child
+	url string
 }
 
 // startAPIServer runs kube-apiserver on a free loopback port and waits until /readyz is OK.
@@ -89,26 +85,11 @@ func launch(bin string, c apiserverConfig, port, attempt int) (*apiserver, error
 	}
 	args = append(args, c.extraArgs...)
 
-	cmd := exec.Command(bin, args...)
-	cmd.Stdout, cmd.Stderr = out, out
-	if c.verbose {
-		cmd.Stdout = io.MultiWriter(out, os.Stderr)
-		cmd.Stderr = cmd.Stdout
+	proc, err := startChild(bin, args, out, logFile, c.verbose)
+	if err != nil {
+		return nil, err
 	}
-	// Dies with the launcher even if the launcher is killed outright.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		out.Close()
-		return nil, fmt.Errorf("running %s: %w", bin, err)
-	}
-	a := &apiserver{cmd: cmd, url: fmt.Sprintf("https://127.0.0.1:%d", port), logFile: logFile, exited: make(chan error, 1)}
-	go func() {
-		err := cmd.Wait()
-		out.Close()
-		a.exited <- err
-		close(a.exited)
-	}()
-	return a, nil
+	return &apiserver{child: proc, url: fmt.Sprintf("https://127.0.0.1:%d", port)}, nil
 }
 
 // waitReady polls /readyz as admin, trusting only our CA, until it answers 200.
@@ -143,22 +124,6 @@ func (a *apiserver) waitReady(ctx context.Context, p *pki) error {
 		last = fmt.Sprintf("/readyz %d: %s", resp.StatusCode, bytes.TrimSpace(body))
 	}
 }
-
-// stop asks kube-apiserver to terminate and kills it if it lingers.
-func (a *apiserver) stop() {
-	_ = a.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-a.exited:
-	case <-time.After(10 * time.Second):
-		_ = a.cmd.Process.Kill()
-		<-a.exited
-	}
-}
-
-func (a *apiserver) pid() int { return a.cmd.Process.Pid }
-
-// logTail returns the last lines of the kube-apiserver log, for error messages.
-func (a *apiserver) logTail() string { return logTail(a.logFile) }
 
 // logTail returns the last lines of a child process's log file, for error messages.
 func logTail(logFile string) string {

@@ -9,9 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"syscall"
 	"time"
 )
 
@@ -30,9 +28,7 @@ func controllerManagerArgs(kubeconfig string) []string {
 
 // controllerManager is a running kube-controller-manager child process.
 type controllerManager struct {
-	cmd     *exec.Cmd
-	logFile string
-	exited  chan error
+	*child
 }
 
 // startControllerManager runs kube-controller-manager against the API server at apiURL and
@@ -47,25 +43,11 @@ func startControllerManager(ctx context.Context, binDir, state, kubeconfig, apiU
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin, controllerManagerArgs(kubeconfig)...)
-	cmd.Stdout, cmd.Stderr = out, out
-	if verbose {
-		cmd.Stdout = io.MultiWriter(out, os.Stderr)
-		cmd.Stderr = cmd.Stdout
+	proc, err := startChild(bin, controllerManagerArgs(kubeconfig), out, logFile, verbose)
+	if err != nil {
+		return nil, err
 	}
-	// Dies with the launcher even if the launcher is killed outright.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		out.Close()
-		return nil, fmt.Errorf("running %s: %w", bin, err)
-	}
-	cm := &controllerManager{cmd: cmd, logFile: logFile, exited: make(chan error, 1)}
-	go func() {
-		err := cmd.Wait()
-		out.Close()
-		cm.exited <- err
-		close(cm.exited)
-	}()
+	cm := &controllerManager{child: proc}
 	if err := cm.waitCollecting(ctx, apiURL, p); err != nil {
 		cm.stop()
 		return nil, fmt.Errorf("%w\n--- last lines of %s ---\n%s", err, logFile, logTail(logFile))
@@ -148,16 +130,3 @@ func request(ctx context.Context, client *http.Client, method, url string, body 
 	answer, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	return resp.StatusCode, answer, err
 }
-
-// stop asks kube-controller-manager to terminate and kills it if it lingers.
-func (cm *controllerManager) stop() {
-	_ = cm.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-cm.exited:
-	case <-time.After(10 * time.Second):
-		_ = cm.cmd.Process.Kill()
-		<-cm.exited
-	}
-}
-
-func (cm *controllerManager) pid() int { return cm.cmd.Process.Pid }
