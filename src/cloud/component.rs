@@ -80,14 +80,15 @@ impl<A: RouteApi> RouteCloud<A> {
         result
     }
 
-    /// Deletes one route (exact match). On success or "not found" the cached view loses it.
+    /// Deletes one route (exact match). "Not found" means it is already gone and counts as
+    /// success; either way the cached view loses it.
     pub async fn delete(&self, creds: &Credentials, table: &TableRef, route: &Route) -> Result<(), ApiError> {
-        let result = self.api.delete_routes(creds, table, std::slice::from_ref(route)).await;
+        let result = match self.api.delete_routes(creds, table, std::slice::from_ref(route)).await {
+            Err(e) if e.class == ErrorClass::NotFound => Ok(()),
+            other => other,
+        };
         match &result {
             Ok(()) => self.edit_view(creds, table, |routes| routes.retain(|r| r != route)).await,
-            Err(e) if e.class == ErrorClass::NotFound => {
-                self.edit_view(creds, table, |routes| routes.retain(|r| r != route)).await
-            }
             Err(e) if e.class == ErrorClass::Transport => self.forget(creds, table).await,
             Err(_) => {}
         }
@@ -162,6 +163,14 @@ mod tests {
         cloud.delete(&creds(), &table(), &route("10.9.0.0/16")).await.unwrap_or_else(|e| panic!("{e}"));
         assert!(cloud.table(&creds(), &table(), max).await.unwrap_or_else(|e| panic!("{e}")).routes.is_empty());
         assert_eq!(cloud.api().calls(Action::DescribeRouteTable), 1);
+    }
+
+    #[tokio::test]
+    async fn deleting_a_route_that_is_already_gone_succeeds() {
+        let cloud = RouteCloud::new(MemoryApi::with_table(&table()), 50);
+        let gone = cloud.delete(&creds(), &table(), &route("10.9.0.0/16")).await;
+        assert!(gone.is_ok(), "{gone:?}");
+        assert_eq!(cloud.api().calls(Action::DeleteRoute), 1);
     }
 
     #[tokio::test]

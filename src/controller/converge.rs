@@ -140,11 +140,7 @@ async fn delete_recorded<A: RouteApi>(
     p.save(ctx, &Readiness::not_ready(reason, format!("deleting route {route} (replace: delete, then create)")))
         .await
         .map_err(kube_stop)?;
-    match ctx.cloud.delete(creds, table, route).await {
-        Ok(()) => {}
-        Err(e) if e.class == ErrorClass::NotFound => {}
-        Err(e) => return Err(stop(e)),
-    }
+    ctx.cloud.delete(creds, table, route).await.map_err(stop)?;
     p.draft.pending = None;
     Ok(())
 }

@@ -15,7 +15,6 @@ use super::converge::{Stop, converge, settle_pending, stop};
 use super::desired::{Desired, located};
 use super::errors::Error;
 use super::report::{Progress, event};
-use crate::client::ErrorClass;
 use crate::cloud::RouteApi;
 use crate::crd::{DeletionPolicy, VpcRoute};
 use crate::reasons;
@@ -134,14 +133,7 @@ async fn cleanup<A: RouteApi>(obj: Arc<VpcRoute>, ctx: &Context<A>) -> Result<Ac
         return Err(into_error(s));
     }
     let Some((table, route)) = p.owned().and_then(located) else { return Ok(Action::await_change()) };
-    match ctx.cloud.delete(&creds, &table, &route).await {
-        Ok(()) => {}
-        Err(e) if e.class == ErrorClass::NotFound => {}
-        Err(e) => {
-            let s = stop(e);
-            return Err(into_error(s));
-        }
-    }
+    ctx.cloud.delete(&creds, &table, &route).await.map_err(|e| into_error(stop(e)))?;
     event(ctx, &obj, false, "Deleted", format!("deleted route {route} from {}", table.route_table_id)).await;
     Ok(Action::await_change())
 }
