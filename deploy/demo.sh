@@ -41,7 +41,7 @@ bash tests/cluster/build.sh
 bin=$repo/target/cluster/bin
 
 say "Building vpcroute-operator and vpc-sim"
-cargo build --bins
+cargo build --workspace --bins
 
 say "Starting kube-apiserver + etcd + kube-controller-manager"
 mkfifo "$work/launcher.stdin"

@@ -9,7 +9,7 @@ use crate::client::{
     self, ApiError, ClientConfig, ClientConfigError, CredentialsError, DEFAULT_ENDPOINT, ErrorClass, RouteTable, Vpc,
     VpcClient,
 };
-use crate::domain::Credentials;
+use vpc_wire::domain::Credentials;
 
 /// Arguments of `vpcroute-operator check`. Credentials come from `TENCENTCLOUD_SECRET_ID`,
 /// `TENCENTCLOUD_SECRET_KEY` and optional `TENCENTCLOUD_SECURITY_TOKEN`, never from flags.
@@ -130,7 +130,7 @@ fn write_table(out: &mut impl Write, table: &RouteTable) -> std::io::Result<()> 
 mod tests {
     use super::*;
     use crate::client::RawRoute;
-    use crate::domain::{NextType, Route};
+    use vpc_wire::domain::{NextType, Route};
 
     #[test]
     fn summary_lists_each_route_with_type_name_code_and_hub() {

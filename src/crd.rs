@@ -5,7 +5,7 @@ use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::NextType;
+use vpc_wire::domain::NextType;
 
 /// One Tencent Cloud VPC route: traffic in `routeTableId` for `destinationCidrBlock` goes to `nextHub`.
 #[derive(CustomResource, KubeSchema, Deserialize, Serialize, Clone, Debug, PartialEq)]

@@ -7,14 +7,14 @@ use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
+use vpc_wire::domain::Credentials;
+use vpc_wire::v2::sign::SignatureMethod;
 use vpcroute_operator::check::{CheckArgs, run_check};
 use vpcroute_operator::client::{ClientConfig, VpcClient, credentials_from_env};
 use vpcroute_operator::cloud::Metered;
 use vpcroute_operator::config::{LogFormat, RunArgs, SignatureChoice};
-use vpcroute_operator::domain::Credentials;
 use vpcroute_operator::metrics::Metrics;
 use vpcroute_operator::server::{Health, serve};
-use vpcroute_operator::wire::sign::SignatureMethod;
 use vpcroute_operator::{controller, leader};
 
 /// Kubernetes operator that manages Tencent Cloud VPC routes as VpcRoute resources.

@@ -85,8 +85,10 @@ async fn render(namespace: &str, sets: &[&str]) -> Vec<Value> {
 
 fn documents(yaml: &str) -> Vec<Value> {
     use serde::Deserialize;
-    serde_yaml::Deserializer::from_str(yaml)
-        .map(|doc| serde_yaml::Value::deserialize(doc).unwrap_or_else(|e| panic!("rendered YAML does not parse: {e}")))
+    serde_norway::Deserializer::from_str(yaml)
+        .map(|doc| {
+            serde_norway::Value::deserialize(doc).unwrap_or_else(|e| panic!("rendered YAML does not parse: {e}"))
+        })
         .filter(|doc| !doc.is_null())
         .map(|doc| serde_json::to_value(doc).unwrap_or_else(|e| panic!("rendered YAML is not JSON-like: {e}")))
         .collect()
@@ -135,7 +137,7 @@ fn args_of(deployment: &Deployment) -> Vec<String> {
 async fn chart_lints_strictly_and_its_app_version_is_the_crate_version() {
     let text =
         std::fs::read_to_string(Path::new(CHART).join("Chart.yaml")).unwrap_or_else(|e| panic!("Chart.yaml: {e}"));
-    let chart: Value = serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("Chart.yaml: {e}"));
+    let chart: Value = serde_norway::from_str(&text).unwrap_or_else(|e| panic!("Chart.yaml: {e}"));
     assert_eq!(chart["name"], "vpcroute-operator");
     assert_eq!(chart["appVersion"], env!("CARGO_PKG_VERSION"), "Chart.yaml appVersion must be the crate version");
     assert_eq!(chart["version"], env!("CARGO_PKG_VERSION"), "Chart.yaml version must be the crate version");
@@ -340,7 +342,7 @@ async fn rendered_chart_is_accepted_by_the_real_api_server() {
     for sets in [vec![], everything, vec![watch.as_str()]] {
         let docs = render(ns, &sets).await;
         let yaml: String =
-            docs.iter().map(|d| format!("---\n{}", serde_yaml::to_string(d).unwrap_or_default())).collect();
+            docs.iter().map(|d| format!("---\n{}", serde_norway::to_string(d).unwrap_or_default())).collect();
         let out =
             ok(&env.kubectl, &["apply", "--dry-run=server", "-n", ns, "-f", "-"], Some(&env.kubeconfig), Some(&yaml))
                 .await;

@@ -8,7 +8,7 @@ fn committed_crd_matches_the_rust_types() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/crds/vpcroutes.yaml");
     let committed = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
     let committed: serde_json::Value =
-        serde_yaml::from_str(&committed).unwrap_or_else(|e| panic!("parsing {path}: {e}"));
+        serde_norway::from_str(&committed).unwrap_or_else(|e| panic!("parsing {path}: {e}"));
     let generated = serde_json::to_value(VpcRoute::crd()).unwrap_or_else(|e| panic!("{e}"));
     assert!(
         committed == generated,

@@ -17,4 +17,4 @@ echo "tests/run.sh: preparing the Python SDK virtualenv"
 bash tests/interop/setup-venv.sh
 echo "tests/run.sh: cargo test"
 export RUST_TEST_THREADS=${RUST_TEST_THREADS:-4}
-cargo test "$@"
+cargo test --workspace "$@"

@@ -15,8 +15,8 @@ mod faults;
 use std::time::Duration;
 
 use support::sim::{self, Sim};
+use vpc_wire::domain::{Credentials, NextType, Route, Secret};
 use vpcroute_operator::client::{ClientConfig, ErrorClass, HttpMethod, SignatureMethod, VpcClient};
-use vpcroute_operator::domain::{Credentials, NextType, Route, Secret};
 
 /// A client for `sim`, trusting its CA, with `change` applied to the configuration.
 pub fn client_with(sim: &Sim, change: impl FnOnce(&mut ClientConfig)) -> VpcClient {

@@ -7,7 +7,7 @@ use kube::CustomResourceExt;
 use vpcroute_operator::crd::VpcRoute;
 
 fn main() -> ExitCode {
-    match serde_yaml::to_string(&VpcRoute::crd()) {
+    match serde_norway::to_string(&VpcRoute::crd()) {
         Ok(yaml) => {
             print!("{yaml}");
             ExitCode::SUCCESS

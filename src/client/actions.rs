@@ -1,8 +1,8 @@
 //! Typed action parameters (`routeSet.n.*` flattening, paging) and the conversion of typed
 //! answers into domain values (`Local` dropped, destinations normalised). Pure; no I/O.
 
-use crate::client::envelope::{RouteItem, RouteTableItem, VpcItem};
-use crate::domain::{NextType, Route, normalize_cidr};
+use vpc_wire::domain::{NextType, Route, normalize_cidr};
+use vpc_wire::v2::models::{RouteItem, RouteTableItem, VpcItem};
 
 /// Page size used for every listing (the API's maximum).
 pub const PAGE_LIMIT: i64 = 50;
@@ -142,14 +142,14 @@ fn to_route(raw: &RouteItem) -> Option<Route> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::wire::sign::canonical_params;
+    use vpc_wire::v2::sign::canonical_params;
 
     fn route(dest: &str, hub: &str) -> Route {
         Route::new(dest, NextType::VpnGateway, hub).unwrap()
     }
 
     fn item(dest: &str, next_type: i64, hub: &str) -> RouteItem {
-        RouteItem { destination: dest.into(), next_type, next_hub: hub.into() }
+        RouteItem { destination: dest.into(), next_type, next_hub: hub.into(), ..RouteItem::default() }
     }
 
     #[test]
@@ -209,6 +209,8 @@ mod tests {
             name: "main".into(),
             table_type: Some(1),
             vpc_cidr: "10.0.0.0/16".into(),
+            vpc_name: String::new(),
+            route_num: None,
             routes: vec![
                 item("Local", 2, "Local"),
                 item("121.0.23.51/16", 1, "vpngw-a"),

@@ -8,11 +8,11 @@ use tracing::field::Empty;
 
 use super::VpcClient;
 use super::actions::{self, RouteTable, Vpc};
-use super::envelope::{RouteTableItem, RouteTablePage, VpcPage, parse_data, parse_head};
 use super::error::{Action, ApiError, ApiErrorKind};
 use super::request::{HttpMethod, SignedRequest, Signing, sign_request};
-use crate::domain::{Credentials, Route};
-use crate::wire::codes;
+use vpc_wire::domain::{Credentials, Route};
+use vpc_wire::v2::codes;
+use vpc_wire::v2::models::{RouteTableItem, RouteTablePage, VpcPage, parse_data, parse_head};
 
 /// Upper bound on pages read by one listing (50 × 200 = 10,000 tables).
 const MAX_PAGES: usize = 200;

@@ -4,38 +4,9 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use crate::wire::codes;
+use vpc_wire::v2::codes;
 
-/// The API 2.0 actions this client calls.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Action {
-    /// Add a batch of routes to one route table.
-    CreateRoute,
-    /// Remove a batch of routes from one route table.
-    DeleteRoute,
-    /// List route tables and their routes.
-    DescribeRouteTable,
-    /// List VPCs.
-    DescribeVpcEx,
-}
-
-impl Action {
-    /// The value of the `Action` parameter.
-    pub fn name(self) -> &'static str {
-        match self {
-            Action::CreateRoute => "CreateRoute",
-            Action::DeleteRoute => "DeleteRoute",
-            Action::DescribeRouteTable => "DescribeRouteTable",
-            Action::DescribeVpcEx => "DescribeVpcEx",
-        }
-    }
-}
-
-impl fmt::Display for Action {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+pub use vpc_wire::v2::Action;
 
 /// What a caller should do about a failed call; decided once, here.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

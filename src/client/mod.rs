@@ -3,7 +3,6 @@
 
 mod actions;
 mod calls;
-pub mod envelope;
 mod error;
 pub mod request;
 
@@ -17,8 +16,8 @@ pub use calls::Reply;
 pub use error::{Action, ApiError, ApiErrorKind, ClientConfigError, CredentialsError, ErrorClass, classify};
 pub use request::{Endpoint, HttpMethod};
 
-use crate::domain::{Credentials, Secret};
-pub use crate::wire::sign::SignatureMethod;
+use vpc_wire::domain::{Credentials, Secret};
+pub use vpc_wire::v2::sign::SignatureMethod;
 
 /// The public API 2.0 endpoint for VPC actions.
 pub const DEFAULT_ENDPOINT: &str = "https://vpc.api.qcloud.com/v2/index.php";

@@ -6,8 +6,8 @@ use std::fmt;
 use reqwest::Url;
 
 use crate::client::error::ClientConfigError;
-use crate::domain::Credentials;
-use crate::wire::sign::{self, SignatureMethod};
+use vpc_wire::domain::Credentials;
+use vpc_wire::v2::sign::{self, SignatureMethod};
 
 /// How parameters travel: in the query string (GET) or a form body (POST).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -153,7 +153,7 @@ fn common_params(signing: &Signing<'_>, action: &str) -> Vec<(String, String)> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::domain::Secret;
+    use vpc_wire::domain::Secret;
 
     fn vector_creds(token: Option<&str>) -> Credentials {
         Credentials {

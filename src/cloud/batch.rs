@@ -10,7 +10,7 @@ use tokio::sync::oneshot;
 
 use super::{RouteApi, TableRef};
 use crate::client::{Action, ApiError, ApiErrorKind, ErrorClass};
-use crate::domain::{Credentials, Route};
+use vpc_wire::domain::{Credentials, Route};
 
 type Answer = oneshot::Sender<Result<(), ApiError>>;
 type Queues = HashMap<(String, TableRef), Arc<Mutex<Queue>>>;
@@ -118,7 +118,7 @@ mod tests {
 
     use super::*;
     use crate::cloud::memory::MemoryApi;
-    use crate::domain::NextType;
+    use vpc_wire::domain::NextType;
 
     use crate::cloud::memory::{sample_credentials as creds, sample_table as table};
 

@@ -13,7 +13,7 @@ use tokio::time::Instant;
 use super::batch::Batcher;
 use super::{RouteApi, TableRef};
 use crate::client::{ApiError, ErrorClass, RouteTable};
-use crate::domain::{Credentials, Route};
+use vpc_wire::domain::{Credentials, Route};
 
 type Key = (String, TableRef);
 
@@ -120,7 +120,7 @@ mod tests {
     use super::*;
     use crate::client::Action;
     use crate::cloud::memory::MemoryApi;
-    use crate::domain::NextType;
+    use vpc_wire::domain::NextType;
 
     use crate::cloud::memory::{sample_credentials as creds, sample_table as table};
 

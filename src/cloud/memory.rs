@@ -6,12 +6,12 @@ use std::sync::Mutex;
 
 use super::{RouteApi, TableRef};
 use crate::client::{Action, ApiError, RouteTable};
-use crate::domain::{Credentials, Route};
-use crate::wire::codes;
+use vpc_wire::domain::{Credentials, Route};
+use vpc_wire::v2::codes;
 
 /// Credentials for tests of code that takes them (the double ignores them).
 pub fn sample_credentials() -> Credentials {
-    Credentials { secret_id: "AKID1".into(), secret_key: crate::domain::Secret::new("k"), token: None }
+    Credentials { secret_id: "AKID1".into(), secret_key: vpc_wire::domain::Secret::new("k"), token: None }
 }
 
 /// A table reference for tests.

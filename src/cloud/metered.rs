@@ -6,8 +6,8 @@ use std::time::Instant;
 
 use super::{RouteApi, TableRef};
 use crate::client::{ApiError, ApiErrorKind, RouteTable};
-use crate::domain::{Credentials, Route};
 use crate::metrics::Metrics;
+use vpc_wire::domain::{Credentials, Route};
 
 /// Wraps an API with metrics.
 pub struct Metered<A> {

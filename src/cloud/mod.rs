@@ -13,7 +13,7 @@ pub use component::RouteCloud;
 pub use metered::Metered;
 
 use crate::client::{ApiError, RouteTable, VpcClient};
-use crate::domain::{Credentials, Route};
+use vpc_wire::domain::{Credentials, Route};
 
 /// Where a route table lives.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -4,7 +4,7 @@
 use kube::ResourceExt;
 
 use crate::crd::VpcRoute;
-use crate::domain::normalize_cidr;
+use vpc_wire::domain::normalize_cidr;
 
 /// The identity of a route: where it lives and its normalised destination.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

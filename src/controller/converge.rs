@@ -11,10 +11,10 @@ use super::report::{Progress, event};
 use crate::client::{ApiError, ErrorClass};
 use crate::cloud::{RouteApi, TableRef};
 use crate::crd::{AdoptionPolicy, PendingWrite};
-use crate::domain::{Credentials, NextType, Route};
 use crate::reasons;
 use crate::status::{Readiness, ready_condition};
-use crate::wire::codes;
+use vpc_wire::domain::{Credentials, NextType, Route};
+use vpc_wire::v2::codes;
 
 /// Pending operation names recorded in status.
 pub const CREATE: &str = "Create";

@@ -10,7 +10,7 @@ use kube::Api;
 use tokio::time::Instant;
 
 use super::errors::Error;
-use crate::domain::{Credentials, Secret};
+use vpc_wire::domain::{Credentials, Secret};
 
 /// How long a Secret read is reused.
 const TTL: Duration = Duration::from_secs(30);

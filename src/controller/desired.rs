@@ -3,7 +3,7 @@
 
 use crate::cloud::TableRef;
 use crate::crd::{AdoptionPolicy, NextTypeName, OwnedRoute, VpcRoute};
-use crate::domain::{NextType, Route, normalize_cidr};
+use vpc_wire::domain::{NextType, Route, normalize_cidr};
 
 use super::claims::{ClaimKey, claim_of};
 

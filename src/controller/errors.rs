@@ -3,7 +3,7 @@
 use crate::client::{ApiError, ApiErrorKind, ErrorClass};
 use crate::reasons;
 use crate::status::Readiness;
-use crate::wire::codes;
+use vpc_wire::v2::codes;
 
 /// Why a reconcile stopped early; retried with per-object backoff.
 #[derive(Debug, thiserror::Error)]

@@ -33,9 +33,9 @@ pub use report::FIELD_MANAGER;
 use crate::cloud::{RouteApi, RouteCloud};
 use crate::config::RunArgs;
 use crate::crd::VpcRoute;
-use crate::domain::Credentials;
 use crate::metrics::Metrics;
 use crate::status::ready_condition;
+use vpc_wire::domain::Credentials;
 
 /// Runs the controller until `shutdown` resolves; in-flight reconciles finish first.
 pub async fn run<A: RouteApi>(

@@ -1,7 +1,7 @@
 //! Signature, credentials, token, timestamp and nonce rules, and malformed requests.
 
 use super::signer::{Api, Call, code, desc, message, now};
-use vpcroute_operator::wire::sign::SignatureMethod;
+use vpc_wire::v2::sign::SignatureMethod;
 
 use crate::sim::{self, Sim};
 

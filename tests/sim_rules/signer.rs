@@ -4,7 +4,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
-use vpcroute_operator::wire::sign::{self, SignatureMethod};
+use vpc_wire::v2::sign::{self, SignatureMethod};
 
 use crate::sim::{self, Sim};
 

@@ -110,7 +110,7 @@ pub fn write_token_kubeconfig(token: &str, path: &Path) {
     for named in &mut kubeconfig.auth_infos {
         named.auth_info = Some(auth.clone());
     }
-    let yaml = serde_yaml::to_string(&kubeconfig).unwrap_or_else(|e| panic!("serializing kubeconfig: {e}"));
+    let yaml = serde_norway::to_string(&kubeconfig).unwrap_or_else(|e| panic!("serializing kubeconfig: {e}"));
     std::fs::write(path, yaml).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
 }
 
@@ -209,13 +209,15 @@ fn read_crds(dir: &Path) -> Vec<CustomResourceDefinition> {
     let mut crds = Vec::new();
     for file in files {
         let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("reading {}: {e}", file.display()));
-        for document in serde_yaml::Deserializer::from_str(&text) {
-            let value =
-                serde_yaml::Value::deserialize(document).unwrap_or_else(|e| panic!("parsing {}: {e}", file.display()));
+        for document in serde_norway::Deserializer::from_str(&text) {
+            let value = serde_norway::Value::deserialize(document)
+                .unwrap_or_else(|e| panic!("parsing {}: {e}", file.display()));
             if value.is_null() {
                 continue;
             }
-            crds.push(serde_yaml::from_value(value).unwrap_or_else(|e| panic!("{} is not a CRD: {e}", file.display())));
+            crds.push(
+                serde_norway::from_value(value).unwrap_or_else(|e| panic!("{} is not a CRD: {e}", file.display())),
+            );
         }
     }
     assert!(!crds.is_empty(), "no CRDs found in {}", dir.display());

@@ -1,17 +1,15 @@
-//! Test harness for the vpc-sim emulator: starts the real binary on a free loopback port with a
-//! world, waits for its READY line, restarts it, and drives its `/_sim/` control API over HTTPS.
-//! Spawns processes, writes files under the test target dir, does network I/O.
+//! Test harness for the vpc-sim emulator: starts the real server in process (its own thread and
+//! runtime, its log in a file) on a free loopback port with a world, restarts it, and drives its
+//! `/_sim/` control API over HTTPS. Writes files under the test target dir, does network I/O.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use vpcroute_operator::domain::{Credentials, Secret};
+use vpc_wire::domain::{Credentials, Secret};
 
 /// The shipped example world.
 pub const WORLD: &str = include_str!("../../deploy/world.yaml");
@@ -39,8 +37,6 @@ pub const TEST_NAT: &str = "nat-0fkvq2hd";
 /// The route [`TEST_TABLE`] starts with: (destination, nextType, hub).
 pub const PREEXISTING_ROUTE: (&str, u32, &str) = ("192.168.0.0/16", 8, TEST_NAT);
 
-/// How long the emulator may take to print READY.
-const READY_TIMEOUT: Duration = Duration::from_secs(30);
 static NEXT_DIR: AtomicUsize = AtomicUsize::new(0);
 
 /// The demo account's credentials.
@@ -72,7 +68,7 @@ pub struct Sim {
     world_file: PathBuf,
     state_file: Option<PathBuf>,
     certs: Certs,
-    child: Option<Child>,
+    server: Option<vpc_sim::Server>,
     http: reqwest::Client,
 }
 
@@ -114,38 +110,28 @@ impl Sim {
             world_file,
             dir,
             certs,
-            child: None,
+            server: None,
             http: reqwest::Client::new(),
         };
         assert!(sim.spawn(0), "vpc-sim did not become ready; its log:\n{}", sim.log());
         sim
     }
 
-    /// Stops vpc-sim with SIGTERM (SIGKILL after 10 s) and starts it again, on the same port if
-    /// that port can be had again.
+    /// Stops vpc-sim (every connection is cut, as when the process dies) and starts it again, on
+    /// the same port if that port can be had again.
     pub fn restart(&mut self) {
-        self.terminate();
+        self.stop();
         if !self.spawn(self.port) {
             assert!(self.spawn(0), "vpc-sim did not restart; its log:\n{}", self.log());
         }
     }
 
-    /// Sends SIGTERM and waits for the exit (SIGKILL after 10 s); returns the exit status.
-    pub fn terminate(&mut self) -> Option<ExitStatus> {
-        let mut child = self.child.take()?;
-        let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = child.try_wait() {
-                return Some(status);
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = child.kill();
-        child.wait().ok()
+    /// Stops vpc-sim; returns whether it was running.
+    pub fn stop(&mut self) -> bool {
+        self.server.take().map(|mut s| s.stop()).is_some()
     }
 
-    /// Everything vpc-sim wrote to stderr so far.
+    /// Everything vpc-sim logged so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.join("vpc-sim.log")).unwrap_or_default()
     }
@@ -156,30 +142,31 @@ impl Sim {
     }
 
     fn spawn(&mut self, port: u16) -> bool {
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(self.dir.join("vpc-sim.log")).unwrap();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_vpc-sim"));
-        cmd.arg("--listen").arg(format!("127.0.0.1:{port}")).arg("--world").arg(&self.world_file);
-        match self.certs {
+        let world = vpc_sim::world::load(&self.world_file).unwrap_or_else(|e| panic!("world: {e:?}"));
+        let tls = match self.certs {
             Certs::Harness => {
-                cmd.arg("--tls-cert").arg(self.dir.join("server.pem")).arg("--tls-key").arg(self.dir.join("server.key"))
+                vpc_sim::TlsSource::Files { cert: self.dir.join("server.pem"), key: self.dir.join("server.key") }
             }
-            Certs::Generated => cmd.arg("--ca-out").arg(&self.ca_file),
+            Certs::Generated => vpc_sim::TlsSource::Generate { ca_out: Some(self.ca_file.clone()) },
         };
-        if let Some(state) = &self.state_file {
-            cmd.arg("--state").arg(state);
-        }
-        cmd.env("RUST_LOG", "info").stdin(Stdio::null()).stdout(Stdio::piped()).stderr(log);
-        let mut child = cmd.spawn().expect("cannot spawn vpc-sim");
-        let Some(url) = wait_ready(&mut child) else {
-            let _ = child.kill();
-            let _ = child.wait();
-            return false;
+        let options = vpc_sim::Options {
+            listen: format!("127.0.0.1:{port}").parse().unwrap(),
+            world,
+            state: self.state_file.clone(),
+            tls,
         };
-        self.port = url.rsplit(':').next().and_then(|p| p.parse().ok()).expect("READY line without a port");
-        self.base = url;
+        let server = match vpc_sim::Server::start(options, Some(log_dispatch(&self.dir.join("vpc-sim.log")))) {
+            Ok(server) => server,
+            Err(e) => {
+                eprintln!("vpc-sim did not start on port {port}: {e}");
+                return false;
+            }
+        };
+        self.port = server.addr().port();
+        self.base = format!("https://{}", server.addr());
         self.endpoint = format!("{}/v2/index.php", self.base);
         self.http = https_client(&self.ca_file);
-        self.child = Some(child);
+        self.server = Some(server);
         true
     }
 
@@ -268,10 +255,7 @@ impl Sim {
 
 impl Drop for Sim {
     fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        self.stop();
         if std::thread::panicking() {
             eprintln!("vpc-sim log ({}):\n{}", self.dir.display(), self.log());
         } else {
@@ -293,20 +277,15 @@ pub fn https_client(ca_file: &Path) -> reqwest::Client {
     reqwest::Client::builder().tls_certs_only([ca]).timeout(Duration::from_secs(20)).build().unwrap()
 }
 
-/// Reads the child's stdout until the READY line; `None` if it exits or stays silent too long.
-fn wait_ready(child: &mut Child) -> Option<String> {
-    let stdout = child.stdout.take()?;
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let line = rx.recv_timeout(READY_TIMEOUT).ok()?;
-    line.strip_prefix("READY ").map(str::to_string)
+/// A tracing dispatcher that appends the emulator's events (level `info`) to `file`.
+fn log_dispatch(file: &Path) -> tracing::Dispatch {
+    let file = std::fs::OpenOptions::new().create(true).append(true).open(file).unwrap();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_ansi(false)
+        .with_writer(Arc::new(file))
+        .finish();
+    tracing::Dispatch::new(subscriber)
 }
 
 /// A CA and a server certificate for 127.0.0.1, ::1 and localhost, as the harness's own files.

@@ -1,9 +1,9 @@
 //! The `check` command end to end against vpc-sim: its summary and its failures.
 //! Spawns vpc-sim; loopback I/O only.
 
+use vpc_wire::domain::{Credentials, Secret};
 use vpcroute_operator::check::{CheckArgs, CheckError, run_check};
 use vpcroute_operator::client::ErrorClass;
-use vpcroute_operator::domain::{Credentials, Secret};
 
 use crate::support::sim::{self, Sim};
 

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use serde::de::IgnoredAny;
+use vpc_wire::domain::{Credentials, NextType, Route, Secret};
 use vpcroute_operator::client::{Action, ApiError, ErrorClass, HttpMethod, route_batch_params};
-use vpcroute_operator::domain::{Credentials, NextType, Route, Secret};
 
 use super::{client, client_with, route, sim_routes, vpn_route};
 use crate::support::sim::{self, Sim};

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use vpcroute_operator::wire::codes::{self, desc};
+use vpc_wire::v2::codes::{self, desc};
 
 use crate::auth::ReplayGuard;
 use crate::faults::{FaultError, Faults, RateLimits};

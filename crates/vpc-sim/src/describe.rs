@@ -2,7 +2,7 @@
 //! listing the `Local` system route first. Pure; no I/O.
 
 use serde::Serialize;
-use vpcroute_operator::domain::Route;
+use vpc_wire::domain::Route;
 
 use crate::model::{Region, Table, Vpc};
 use crate::params::Params;

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
 use ipnet::Ipv4Net;
-use vpcroute_operator::domain::{NextType, Route, Secret};
+use vpc_wire::domain::{NextType, Route, Secret};
 
 /// Short region names older API pages use, and the long names they stand for.
 const REGION_ALIASES: [(&str, &str); 7] = [

@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
-use vpcroute_operator::domain::{NextType, Route};
+use vpc_wire::domain::{NextType, Route};
 
 use crate::app::{App, NotSaved};
 use crate::faults::FaultSpec;

@@ -2,8 +2,8 @@
 //! VPC and table lookup, CIDR checks and normalisation, next-type and next-hop checks, quota,
 //! duplicates, and batch atomicity (all entries are checked before anything changes). Pure; no I/O.
 
-use vpcroute_operator::domain::{NextType, Route, normalize_cidr};
-use vpcroute_operator::wire::codes::{self, desc};
+use vpc_wire::domain::{NextType, Route, normalize_cidr};
+use vpc_wire::v2::codes::{self, desc};
 
 use crate::model::{Region, Table, Vpc};
 use crate::params::RouteEntry;

@@ -1,25 +1,88 @@
-//! The API 2.0 response envelope and the typed response bodies of the actions this client calls.
-//! Parsing only; no I/O.
+//! API 2.0 wire models, defined once: the actions, the response envelope and the typed bodies of
+//! every action. The client parses with them; the emulator serialises them. Pure; no I/O.
+
+use std::fmt;
 
 use serde::de::{self, Deserializer};
-use serde::{Deserialize, de::DeserializeOwned};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+
+/// The API 2.0 actions of the contract.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// Add a batch of routes to one route table.
+    CreateRoute,
+    /// Remove a batch of routes from one route table.
+    DeleteRoute,
+    /// List route tables and their routes.
+    DescribeRouteTable,
+    /// List VPCs.
+    DescribeVpcEx,
+}
+
+impl Action {
+    /// Every action.
+    pub const ALL: [Action; 4] =
+        [Action::CreateRoute, Action::DeleteRoute, Action::DescribeRouteTable, Action::DescribeVpcEx];
+
+    /// The value of the `Action` parameter.
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::CreateRoute => "CreateRoute",
+            Action::DeleteRoute => "DeleteRoute",
+            Action::DescribeRouteTable => "DescribeRouteTable",
+            Action::DescribeVpcEx => "DescribeVpcEx",
+        }
+    }
+
+    /// The action an `Action` parameter names, if the contract has it.
+    pub fn parse(name: &str) -> Option<Action> {
+        Action::ALL.into_iter().find(|a| a.name() == name)
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
 
 /// The common head of every API 2.0 answer.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Head {
     /// 0 on success; an integer, sometimes sent as a numeric string.
     #[serde(deserialize_with = "int_or_string")]
     pub code: i64,
-    /// The string code (`Success`, `InvalidDestinationCidr`, …).
-    #[serde(default, rename = "codeDesc", deserialize_with = "opt_string")]
-    pub code_desc: Option<String>,
     /// A human-readable message.
-    #[serde(default, deserialize_with = "opt_string")]
+    #[serde(default, deserialize_with = "opt_string", serialize_with = "empty_if_none")]
     pub message: Option<String>,
+    /// The string code (`Success`, `InvalidDestinationCidr`, …).
+    #[serde(default, rename = "codeDesc", deserialize_with = "opt_string", serialize_with = "empty_if_none")]
+    pub code_desc: Option<String>,
     /// Tencent's request id, when sent.
-    #[serde(default, rename = "requestId", alias = "RequestId", deserialize_with = "opt_string")]
+    #[serde(
+        default,
+        rename = "requestId",
+        alias = "RequestId",
+        deserialize_with = "opt_string",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub request_id: Option<String>,
 }
+
+/// A whole answer as the emulator writes it: the head and the action's data side by side.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Envelope<T: Serialize> {
+    /// `code`, `message`, `codeDesc`, `requestId`.
+    #[serde(flatten)]
+    pub head: Head,
+    /// The action's data fields.
+    #[serde(flatten)]
+    pub data: T,
+}
+
+/// The data of an answer that carries none (CreateRoute, DeleteRoute, every failure).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Empty {}
 
 /// Parses the head of an answer. Anything that is not a JSON object with a `code` is an error.
 pub fn parse_head(body: &[u8]) -> Result<Head, String> {
@@ -32,7 +95,7 @@ pub fn parse_data<T: DeserializeOwned>(body: &[u8]) -> Result<T, String> {
 }
 
 /// `DescribeRouteTable` data: one page of route tables.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RouteTablePage {
     /// How many tables match, over all pages.
     #[serde(rename = "totalCount", deserialize_with = "int_or_string")]
@@ -43,11 +106,17 @@ pub struct RouteTablePage {
 }
 
 /// One route table as `DescribeRouteTable` returns it.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RouteTableItem {
     /// The VPC id (`vpc-…`).
     #[serde(rename = "unVpcId", default)]
     pub vpc_id: String,
+    /// The VPC's name.
+    #[serde(rename = "vpcName", default, deserialize_with = "string_or_null")]
+    pub vpc_name: String,
+    /// The VPC's CIDR.
+    #[serde(rename = "vpcCidrBlock", default, deserialize_with = "string_or_null")]
+    pub vpc_cidr: String,
     /// The route table id (`rtb-…`).
     #[serde(rename = "unRouteTableId")]
     pub route_table_id: String,
@@ -57,16 +126,21 @@ pub struct RouteTableItem {
     /// 0 normal, 1 default.
     #[serde(rename = "routeTableType", default, deserialize_with = "opt_int_or_string")]
     pub table_type: Option<i64>,
-    /// The VPC's CIDR.
-    #[serde(rename = "vpcCidrBlock", default, deserialize_with = "string_or_null")]
-    pub vpc_cidr: String,
+    /// How many routes the table holds, `Local` included.
+    #[serde(
+        rename = "routeNum",
+        default,
+        deserialize_with = "opt_int_or_string",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub route_num: Option<i64>,
     /// The routes, `Local` included (`routeSet`, or `routeTableSet` as one page documents it).
     #[serde(rename = "routeSet", alias = "routeTableSet", default)]
     pub routes: Vec<RouteItem>,
 }
 
 /// One route as `DescribeRouteTable` returns it, before normalisation.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RouteItem {
     /// The destination as sent (`Local` for the system route).
     #[serde(rename = "destinationCidrBlock")]
@@ -77,10 +151,16 @@ pub struct RouteItem {
     /// The next hop id or address.
     #[serde(rename = "nextHub", default, deserialize_with = "string_or_null")]
     pub next_hub: String,
+    /// The next hop's unified id.
+    #[serde(rename = "unNextHub", default, deserialize_with = "string_or_null")]
+    pub un_next_hub: String,
+    /// The route's description.
+    #[serde(default, deserialize_with = "string_or_null")]
+    pub description: String,
 }
 
 /// `DescribeVpcEx` data: one page of VPCs.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VpcPage {
     /// How many VPCs match, over all pages.
     #[serde(rename = "totalCount", deserialize_with = "int_or_string")]
@@ -91,7 +171,7 @@ pub struct VpcPage {
 }
 
 /// One VPC as `DescribeVpcEx` returns it.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VpcItem {
     /// The VPC id (`vpc-…`).
     #[serde(rename = "unVpcId")]
@@ -108,6 +188,18 @@ pub struct VpcItem {
     /// Whether it is the region's default VPC (boolean, or 0/1).
     #[serde(rename = "isDefault", default, deserialize_with = "flag")]
     pub is_default: bool,
+    /// How many route tables it has.
+    #[serde(
+        rename = "routeTableNum",
+        default,
+        deserialize_with = "opt_int_or_string",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub route_table_num: Option<i64>,
+}
+
+fn empty_if_none<S: serde::Serializer>(value: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(value.as_deref().unwrap_or(""))
 }
 
 #[derive(Deserialize)]
@@ -220,5 +312,73 @@ mod tests {
         assert!(page.data[0].is_default);
         let body = br#"{"totalCount":1,"data":[{"unVpcId":"vpc-1","isDefault":false}]}"#;
         assert!(!parse_data::<VpcPage>(body).unwrap().data[0].is_default);
+    }
+
+    #[test]
+    fn what_the_emulator_writes_the_client_reads_back_unchanged() {
+        let page = RouteTablePage {
+            total_count: 1,
+            data: vec![RouteTableItem {
+                vpc_id: "vpc-1".into(),
+                vpc_name: "prod".into(),
+                vpc_cidr: "10.0.0.0/16".into(),
+                route_table_id: "rtb-1".into(),
+                name: "main".into(),
+                table_type: Some(1),
+                route_num: Some(2),
+                routes: vec![
+                    RouteItem {
+                        destination: "Local".into(),
+                        next_type: 2,
+                        next_hub: "Local".into(),
+                        ..RouteItem::default()
+                    },
+                    RouteItem {
+                        destination: "192.168.0.0/24".into(),
+                        next_type: 1,
+                        next_hub: "vpngw-1".into(),
+                        un_next_hub: "vpngw-1".into(),
+                        description: "d".into(),
+                    },
+                ],
+            }],
+        };
+        let head = Head { code: 0, message: None, code_desc: Some("Success".into()), request_id: Some("r".into()) };
+        let body = serde_json::to_vec(&Envelope { head: head.clone(), data: page.clone() }).unwrap();
+        assert_eq!(parse_head(&body).unwrap(), head);
+        assert_eq!(parse_data::<RouteTablePage>(&body).unwrap(), page);
+        let vpcs = VpcPage {
+            total_count: 1,
+            data: vec![VpcItem {
+                vpc_id: "vpc-1".into(),
+                name: "prod".into(),
+                cidr_block: "10.0.0.0/16".into(),
+                create_time: Some("2018-01-01 00:00:00".into()),
+                is_default: true,
+                route_table_num: Some(1),
+            }],
+        };
+        let body = serde_json::to_vec(&Envelope { head, data: vpcs.clone() }).unwrap();
+        assert_eq!(parse_data::<VpcPage>(&body).unwrap(), vpcs);
+    }
+
+    #[test]
+    fn a_failure_envelope_round_trips_its_code_and_desc() {
+        let head = Head {
+            code: 4000,
+            message: Some("entry 0".into()),
+            code_desc: Some("RouteAlreadyExists".into()),
+            request_id: Some("r".into()),
+        };
+        let body = serde_json::to_vec(&Envelope { head: head.clone(), data: Empty {} }).unwrap();
+        assert_eq!(parse_head(&body).unwrap(), head);
+    }
+
+    #[test]
+    fn action_names_round_trip() {
+        for a in Action::ALL {
+            assert_eq!(Action::parse(a.name()), Some(a));
+        }
+        assert_eq!(Action::parse("CreateRoutes"), None);
     }
 }

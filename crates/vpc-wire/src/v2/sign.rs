@@ -88,8 +88,7 @@ pub fn signature(secret_key: &str, method: SignatureMethod, string_to_sign: &str
 /// Checks a received signature in constant time against the one computed from the request.
 pub fn verify(secret_key: &str, method: SignatureMethod, string_to_sign: &str, received: &str) -> bool {
     let expected = signature(secret_key, method, string_to_sign);
-    expected.len() == received.len()
-        && expected.bytes().zip(received.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+    crate::constant_time_eq(expected.as_bytes(), received.as_bytes())
 }
 
 #[cfg(test)]

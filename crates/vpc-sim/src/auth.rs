@@ -4,9 +4,9 @@
 
 use std::collections::HashMap;
 
-use vpcroute_operator::domain::Secret;
-use vpcroute_operator::wire::codes::{self, desc};
-use vpcroute_operator::wire::sign::{self, SignatureMethod};
+use vpc_wire::domain::Secret;
+use vpc_wire::v2::codes::{self, desc};
+use vpc_wire::v2::sign::{self, SignatureMethod};
 
 use crate::params::Params;
 use crate::reply::ApiError;

@@ -1,13 +1,13 @@
 //! On-demand benchmark: DescribeRouteTable requests per second that vpc-sim answers over loopback
 //! HTTPS, with vpc-sim pinned to one core (`taskset -c 0`) when taskset exists. Prints the number;
 //! asserts only that every answer was a success, never a rate. Run it with
-//! `cargo test --release --test sim_bench -- --ignored --nocapture`.
+//! `cargo test --release -p vpc-sim --test bench -- --ignored --nocapture`.
 //! Spawns vpc-sim; network and file I/O.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "support/sim.rs"]
-#[allow(dead_code)]
-mod sim;
+mod common;
+
+use common as sim;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use vpcroute_operator::wire::sign::{self, SignatureMethod};
+use vpc_wire::v2::sign::{self, SignatureMethod};
 
 /// Concurrent keep-alive connections driving the emulator.
 const CONNECTIONS: usize = 16;
@@ -113,7 +113,7 @@ async fn load(http: &reqwest::Client, base: &Arc<String>, duration: Duration) ->
 #[ignore = "benchmark: run on demand with --release --ignored --nocapture"]
 async fn describe_route_table_requests_per_second_on_loopback() {
     let sim = start_pinned();
-    sim::install_crypto_provider();
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let ca = reqwest::Certificate::from_pem(&std::fs::read(&sim.ca_file).unwrap()).unwrap();
     let http = reqwest::Client::builder().tls_certs_only([ca]).pool_max_idle_per_host(CONNECTIONS).build().unwrap();
     let base = Arc::new(sim.base.clone());

@@ -9,7 +9,7 @@ use axum::body::Bytes;
 use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use vpcroute_operator::wire::codes::{self, desc};
+use vpc_wire::v2::codes::{self, desc};
 
 use crate::actions::{self, Target};
 use crate::app::App;

@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use vpcroute_operator::domain::{NextType, Route};
+use vpc_wire::domain::{NextType, Route};
 
 use crate::model::{Cloud, Vpc};
 

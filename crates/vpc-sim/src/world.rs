@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use ipnet::Ipv4Net;
 use serde::Deserialize;
-use vpcroute_operator::domain::{NextType, Route, Secret, normalize_cidr};
+use vpc_wire::domain::{NextType, Route, Secret, normalize_cidr};
 
 use crate::faults::FaultSpec;
 use crate::model::{Account, Cloud, Gateway, Region, Table, Vpc, canonical_region};
@@ -31,7 +31,7 @@ pub enum WorldError {
     },
     /// The YAML does not have the world's shape.
     #[error("world file is not valid")]
-    Parse(#[source] serde_yaml::Error),
+    Parse(#[source] serde_norway::Error),
     /// The YAML parsed, but says something impossible.
     #[error("world file: {0}")]
     Invalid(String),
@@ -140,7 +140,7 @@ pub fn load(path: &Path) -> Result<World, WorldError> {
 
 /// Parses and checks a world document.
 pub fn parse(text: &str) -> Result<World, WorldError> {
-    let file: WorldFile = serde_yaml::from_str(text).map_err(WorldError::Parse)?;
+    let file: WorldFile = serde_norway::from_str(text).map_err(WorldError::Parse)?;
     if file.route_quota == 0 {
         return invalid("routeQuota must be at least 1".into());
     }

@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use vpcroute_operator::wire::codes::{self, desc};
+use vpc_wire::v2::codes::{self, desc};
 
 /// An API failure: the numeric `code`, the string `codeDesc` and a human `message`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

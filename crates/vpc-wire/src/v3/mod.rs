@@ -1,0 +1,2 @@
+//! API 3.0 (`https://vpc.tencentcloudapi.com/`, version 2017-03-12): TC3-HMAC-SHA256 signing,
+//! error codes and the typed request and response models. Pure; no I/O.
