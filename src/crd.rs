@@ -28,12 +28,12 @@ use vpc_wire::domain::NextType;
     printcolumn = r#"{"name":"Message","type":"string","priority":1,"jsonPath":".status.conditions[?(@.type==\"Ready\")].message"}"#
 )]
 #[x_kube(
-    validation = Rule::new("self.nextType != 'PublicGateway' || self.nextHub.matches('^ins-[0-9a-z]+$')").message("nextHub for nextType PublicGateway must be a CVM instance id such as ins-09dx96dg"),
-    validation = Rule::new("!(self.nextType in ['VpnGateway', 'SslVpnGateway']) || self.nextHub.matches('^vpngw-[0-9a-z]+$')").message("nextHub for nextType VpnGateway or SslVpnGateway must be a VPN gateway id such as vpngw-dystbrkv"),
-    validation = Rule::new("self.nextType != 'DirectConnectGateway' || self.nextHub.matches('^dcg-[0-9a-z]+$')").message("nextHub for nextType DirectConnectGateway must be a Direct Connect gateway id such as dcg-1a2b3c4d"),
-    validation = Rule::new("self.nextType != 'PeeringConnection' || self.nextHub.matches('^pcx-[0-9a-z]+$')").message("nextHub for nextType PeeringConnection must be a peering connection id such as pcx-1a2b3c4d"),
-    validation = Rule::new("self.nextType != 'NatGateway' || self.nextHub.matches('^nat-[0-9a-z]+$')").message("nextHub for nextType NatGateway must be a NAT gateway id such as nat-0a1b2c3d"),
-    validation = Rule::new("self.nextType != 'NormalCvm' || (isIP(self.nextHub) && ip(self.nextHub).family() == 4)").message("nextHub for nextType NormalCvm must be the CVM's private IPv4 address such as 10.0.1.7"),
+    validation = Rule::new("self.nextType != 'PublicGateway' || self.nextHub.matches('^ins-[0-9a-z]+$')").message("nextHub for nextType PublicGateway must be a CVM instance id such as ins-09dx96dg").field_path(".nextHub"),
+    validation = Rule::new("!(self.nextType in ['VpnGateway', 'SslVpnGateway']) || self.nextHub.matches('^vpngw-[0-9a-z]+$')").message("nextHub for nextType VpnGateway or SslVpnGateway must be a VPN gateway id such as vpngw-dystbrkv").field_path(".nextHub"),
+    validation = Rule::new("self.nextType != 'DirectConnectGateway' || self.nextHub.matches('^dcg-[0-9a-z]+$')").message("nextHub for nextType DirectConnectGateway must be a Direct Connect gateway id such as dcg-1a2b3c4d").field_path(".nextHub"),
+    validation = Rule::new("self.nextType != 'PeeringConnection' || self.nextHub.matches('^pcx-[0-9a-z]+$')").message("nextHub for nextType PeeringConnection must be a peering connection id such as pcx-1a2b3c4d").field_path(".nextHub"),
+    validation = Rule::new("self.nextType != 'NatGateway' || self.nextHub.matches('^nat-[0-9a-z]+$')").message("nextHub for nextType NatGateway must be a NAT gateway id such as nat-0a1b2c3d").field_path(".nextHub"),
+    validation = Rule::new("self.nextType != 'NormalCvm' || (isIP(self.nextHub) && ip(self.nextHub).family() == 4)").message("nextHub for nextType NormalCvm must be the CVM's private IPv4 address such as 10.0.1.7").field_path(".nextHub"),
     validation = Rule::new("has(self.region) == has(oldSelf.region)").message("region is immutable: create a new VpcRoute to route in another region")
 )]
 #[serde(rename_all = "camelCase")]
@@ -202,17 +202,47 @@ pub struct OwnedRoute {
     /// Next hop.
     pub next_hub: String,
     /// `Created` (this operator made it) or `Adopted` (it existed and was taken over).
-    pub origin: String,
+    pub origin: Origin,
+    /// The cloud's stable id of the route (`rti-…`), where the API has one (3.0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub route_item_id: Option<String>,
+    /// The cloud's numeric route id, where the API has one (3.0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<i64>")]
+    pub route_id: Option<u64>,
+}
+
+/// How a resource came to own its route.
+#[derive(JsonSchema, Deserialize, Serialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// This operator created it.
+    Created,
+    /// It existed, identical, and was taken over.
+    Adopted,
 }
 
 /// A cloud write in flight: recorded before the call, cleared once its outcome is known.
 #[derive(KubeSchema, Deserialize, Serialize, Clone, Debug, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct PendingWrite {
-    /// `Create` or `Delete`.
-    pub operation: String,
-    /// The route being written.
+    /// `Create`, `Delete` or `Replace`.
+    pub operation: PendingOperation,
+    /// The route being written (for `Replace`: the route as it will be).
     pub route: OwnedRoute,
+    /// For `Replace`: the route as it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous: Option<OwnedRoute>,
+}
+
+/// The kind of cloud write in flight.
+#[derive(JsonSchema, Deserialize, Serialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PendingOperation {
+    /// Adding the route.
+    Create,
+    /// Removing the route.
+    Delete,
+    /// Changing the route's next hop.
+    Replace,
 }
 
 /// A Kubernetes-style condition.

@@ -1,75 +1,128 @@
-//! Every condition reason the operator writes, in one place. Constants only; no I/O.
+//! Every reason the operator writes — condition reasons and Event reasons — as one enum. No I/O.
 //! Reasons are CamelCase with no dots (Tencent's `.NotFound` suffixes are dropped).
+
+use std::fmt;
 
 /// `Ready` condition type.
 pub const READY: &str = "Ready";
 
-/// Ready=True: this operator created the route.
-pub const CREATED: &str = "Created";
-/// Ready=True: an identical route existed and this resource took it over.
-pub const ADOPTED: &str = "Adopted";
+/// A condition or Event reason.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Reason {
+    /// Ready=True: this operator created the route.
+    Created,
+    /// Ready=True: an identical route existed and this resource took it over.
+    Adopted,
+    /// Ready=False: a create is in flight (or its outcome is being confirmed).
+    Creating,
+    /// Ready=False: the next hop changed; the route is being replaced.
+    Replacing,
+    /// Ready=False: the destination is already routed in the table (by something else), or
+    /// another VpcRoute claims it.
+    RouteAlreadyExists,
+    /// Ready=False: no gateway with that id and type in the VPC.
+    InvalidRouteNextHub,
+    /// Ready=False: the next type is not one the API knows.
+    InvalidRouteNextType,
+    /// Ready=False: not a valid IPv4 CIDR, or it overlaps the VPC.
+    InvalidDestinationCidr,
+    /// Ready=False: the table would exceed its route quota.
+    RouteLimitExceeded,
+    /// Ready=False: the VPC does not exist for this account and region.
+    InvalidVpc,
+    /// Ready=False: the route table does not exist (in that VPC).
+    InvalidRouteTableId,
+    /// Ready=False: the cloud refused the request for a reason not listed above (permanent).
+    CloudRejected,
+    /// Ready=False, retrying: the API's rate limit.
+    Throttled,
+    /// Ready=False, retrying: server-side errors, replay rejections, or a transport failure.
+    CloudUnavailable,
+    /// Ready=False: authentication or authorisation failure.
+    AuthFailure,
+    /// Ready=False: the credentials Secret or one of its keys is missing.
+    CredentialsNotFound,
+    /// Ready=False: the spec cannot be acted on (e.g. no region and no operator default).
+    InvalidSpec,
+    /// Event: a route was repaired after someone changed or deleted it outside the operator.
+    DriftCorrected,
+    /// Event: the route this resource owned was deleted with it.
+    Deleted,
+    /// Event: the resource was deleted and its route left in place (`deletionPolicy: Orphan`).
+    Orphaned,
+}
 
-/// Ready=False: a CreateRoute call is in flight (or its outcome is being confirmed).
-pub const CREATING: &str = "Creating";
-/// Ready=False: the next hop changed; the old route is being replaced (delete, then create).
-pub const REPLACING: &str = "Replacing";
+impl Reason {
+    /// Every reason, for metrics label sets and tests.
+    pub const ALL: [Reason; 20] = [
+        Reason::Created,
+        Reason::Adopted,
+        Reason::Creating,
+        Reason::Replacing,
+        Reason::RouteAlreadyExists,
+        Reason::InvalidRouteNextHub,
+        Reason::InvalidRouteNextType,
+        Reason::InvalidDestinationCidr,
+        Reason::RouteLimitExceeded,
+        Reason::InvalidVpc,
+        Reason::InvalidRouteTableId,
+        Reason::CloudRejected,
+        Reason::Throttled,
+        Reason::CloudUnavailable,
+        Reason::AuthFailure,
+        Reason::CredentialsNotFound,
+        Reason::InvalidSpec,
+        Reason::DriftCorrected,
+        Reason::Deleted,
+        Reason::Orphaned,
+    ];
 
-/// Ready=False: the destination is already routed in the table (by something else).
-pub const ROUTE_ALREADY_EXISTS: &str = "RouteAlreadyExists";
-/// Ready=False: `InvalidRouteNextHub.NotFound`.
-pub const INVALID_ROUTE_NEXT_HUB: &str = "InvalidRouteNextHub";
-/// Ready=False: `InvalidRouteNextType`.
-pub const INVALID_ROUTE_NEXT_TYPE: &str = "InvalidRouteNextType";
-/// Ready=False: `InvalidDestinationCidr`.
-pub const INVALID_DESTINATION_CIDR: &str = "InvalidDestinationCidr";
-/// Ready=False: `RouteLimitExceeded`.
-pub const ROUTE_LIMIT_EXCEEDED: &str = "RouteLimitExceeded";
-/// Ready=False: `InvalidVpc.NotFound`.
-pub const INVALID_VPC: &str = "InvalidVpc";
-/// Ready=False: `InvalidRouteTableId.NotFound`.
-pub const INVALID_ROUTE_TABLE_ID: &str = "InvalidRouteTableId";
-/// Ready=False: the cloud refused the request for a reason not listed above (permanent).
-pub const CLOUD_REJECTED: &str = "CloudRejected";
+    /// The reason as written into conditions, Events and metric labels.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Created => "Created",
+            Reason::Adopted => "Adopted",
+            Reason::Creating => "Creating",
+            Reason::Replacing => "Replacing",
+            Reason::RouteAlreadyExists => "RouteAlreadyExists",
+            Reason::InvalidRouteNextHub => "InvalidRouteNextHub",
+            Reason::InvalidRouteNextType => "InvalidRouteNextType",
+            Reason::InvalidDestinationCidr => "InvalidDestinationCidr",
+            Reason::RouteLimitExceeded => "RouteLimitExceeded",
+            Reason::InvalidVpc => "InvalidVpc",
+            Reason::InvalidRouteTableId => "InvalidRouteTableId",
+            Reason::CloudRejected => "CloudRejected",
+            Reason::Throttled => "Throttled",
+            Reason::CloudUnavailable => "CloudUnavailable",
+            Reason::AuthFailure => "AuthFailure",
+            Reason::CredentialsNotFound => "CredentialsNotFound",
+            Reason::InvalidSpec => "InvalidSpec",
+            Reason::DriftCorrected => "DriftCorrected",
+            Reason::Deleted => "Deleted",
+            Reason::Orphaned => "Orphaned",
+        }
+    }
+}
 
-/// Ready=False, retrying: 4400 RequestLimitExceeded.
-pub const THROTTLED: &str = "Throttled";
-/// Ready=False, retrying: 5100/6000/6200, replay rejections, or a transport failure.
-pub const CLOUD_UNAVAILABLE: &str = "CloudUnavailable";
-/// Ready=False: 41xx/4300 authentication or authorisation failure.
-pub const AUTH_FAILURE: &str = "AuthFailure";
-/// Ready=False: the credentials Secret or one of its keys is missing.
-pub const CREDENTIALS_NOT_FOUND: &str = "CredentialsNotFound";
-/// Ready=False: the spec cannot be acted on (e.g. no region and no operator default).
-pub const INVALID_SPEC: &str = "InvalidSpec";
-
-/// Every reason, for metrics label sets and tests.
-pub const ALL: &[&str] = &[
-    CREATED,
-    ADOPTED,
-    CREATING,
-    REPLACING,
-    ROUTE_ALREADY_EXISTS,
-    INVALID_ROUTE_NEXT_HUB,
-    INVALID_ROUTE_NEXT_TYPE,
-    INVALID_DESTINATION_CIDR,
-    ROUTE_LIMIT_EXCEEDED,
-    INVALID_VPC,
-    INVALID_ROUTE_TABLE_ID,
-    CLOUD_REJECTED,
-    THROTTLED,
-    CLOUD_UNAVAILABLE,
-    AUTH_FAILURE,
-    CREDENTIALS_NOT_FOUND,
-    INVALID_SPEC,
-];
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
-    fn reasons_are_valid_kubernetes_condition_reasons() {
-        for r in super::ALL {
-            let first = r.chars().next().unwrap_or('0');
-            assert!(first.is_ascii_uppercase() && r.chars().all(|c| c.is_ascii_alphanumeric()), "{r}");
+    fn reasons_are_valid_kubernetes_condition_reasons_and_distinct() {
+        let mut seen = std::collections::BTreeSet::new();
+        for r in Reason::ALL {
+            let s = r.as_str();
+            let first = s.chars().next().unwrap_or('0');
+            assert!(first.is_ascii_uppercase() && s.chars().all(|c| c.is_ascii_alphanumeric()), "{s}");
+            assert!(seen.insert(s), "{s} twice");
+            assert_eq!(format!("{r:?}"), s, "the variant name is the wire name");
         }
     }
 }

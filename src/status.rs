@@ -2,27 +2,27 @@
 //! Inputs are the previous status, the outcome and `now`; no I/O.
 
 use crate::crd::{Condition, VpcRouteStatus};
-use crate::reasons;
+use crate::reasons::{self, Reason};
 
 /// What a reconcile concluded about the route, as the Ready condition will say it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Readiness {
     /// Whether the route is in place and owned.
     pub ready: bool,
-    /// One of the constants in [`crate::reasons`].
-    pub reason: &'static str,
+    /// The condition reason.
+    pub reason: Reason,
     /// Human-readable detail.
     pub message: String,
 }
 
 impl Readiness {
     /// Ready=True with a reason.
-    pub fn ready(reason: &'static str, message: impl Into<String>) -> Readiness {
+    pub fn ready(reason: Reason, message: impl Into<String>) -> Readiness {
         Readiness { ready: true, reason, message: message.into() }
     }
 
     /// Ready=False with a reason.
-    pub fn not_ready(reason: &'static str, message: impl Into<String>) -> Readiness {
+    pub fn not_ready(reason: Reason, message: impl Into<String>) -> Readiness {
         Readiness { ready: false, reason, message: message.into() }
     }
 }
@@ -45,7 +45,7 @@ pub fn with_readiness(
     let ready = Condition {
         type_: reasons::READY.to_string(),
         status: status.to_string(),
-        reason: readiness.reason.to_string(),
+        reason: readiness.reason.as_str().to_string(),
         message: readiness.message.clone(),
         last_transition_time,
         observed_generation: generation,
@@ -66,12 +66,12 @@ mod tests {
     use super::*;
 
     fn ready_of(s: &VpcRouteStatus) -> &Condition {
-        ready_condition(Some(s)).unwrap_or_else(|| panic!("no Ready condition in {s:?}"))
+        ready_condition(Some(s)).expect("a Ready condition")
     }
 
     #[test]
     fn first_condition_gets_now_as_transition_time() {
-        let s = with_readiness(VpcRouteStatus::default(), &Readiness::ready(reasons::CREATED, "ok"), Some(1), "T1");
+        let s = with_readiness(VpcRouteStatus::default(), &Readiness::ready(Reason::Created, "ok"), Some(1), "T1");
         assert_eq!(ready_of(&s).last_transition_time, "T1");
         assert_eq!(ready_of(&s).status, "True");
         assert_eq!(s.observed_generation, Some(1));
@@ -79,7 +79,7 @@ mod tests {
 
     #[test]
     fn same_status_keeps_transition_time_and_is_identical() {
-        let r = Readiness::not_ready(reasons::THROTTLED, "4400");
+        let r = Readiness::not_ready(Reason::Throttled, "4400");
         let first = with_readiness(VpcRouteStatus::default(), &r, Some(2), "T1");
         let again = with_readiness(first.clone(), &r, Some(2), "T2");
         assert_eq!(first, again);
@@ -88,17 +88,17 @@ mod tests {
     #[test]
     fn reason_change_without_status_change_keeps_transition_time() {
         let first =
-            with_readiness(VpcRouteStatus::default(), &Readiness::not_ready(reasons::CREATING, ""), Some(1), "T1");
-        let next = with_readiness(first, &Readiness::not_ready(reasons::CLOUD_UNAVAILABLE, "x"), Some(1), "T2");
+            with_readiness(VpcRouteStatus::default(), &Readiness::not_ready(Reason::Creating, ""), Some(1), "T1");
+        let next = with_readiness(first, &Readiness::not_ready(Reason::CloudUnavailable, "x"), Some(1), "T2");
         assert_eq!(ready_of(&next).last_transition_time, "T1");
-        assert_eq!(ready_of(&next).reason, reasons::CLOUD_UNAVAILABLE);
+        assert_eq!(ready_of(&next).reason, "CloudUnavailable");
     }
 
     #[test]
     fn status_change_moves_transition_time() {
         let first =
-            with_readiness(VpcRouteStatus::default(), &Readiness::not_ready(reasons::CREATING, ""), Some(1), "T1");
-        let next = with_readiness(first, &Readiness::ready(reasons::CREATED, ""), Some(1), "T2");
+            with_readiness(VpcRouteStatus::default(), &Readiness::not_ready(Reason::Creating, ""), Some(1), "T1");
+        let next = with_readiness(first, &Readiness::ready(Reason::Created, ""), Some(1), "T2");
         assert_eq!(ready_of(&next).last_transition_time, "T2");
         assert_eq!(next.conditions.len(), 1);
     }

@@ -1,4 +1,4 @@
-//! Coalesces concurrent creates for one route table into `CreateRoute` batches (`routeSet.n`).
+//! Coalesces concurrent creates for one route table into batches (2.0 `routeSet.n`, 3.0 `Routes`).
 //! The first caller for an idle table sends at once; callers arriving while that call is in
 //! flight form the next batch. A batch the API refuses for one entry (batches are atomic) is
 //! retried entry by entry so every caller gets its own answer. Does I/O through the API.
@@ -8,11 +8,12 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::oneshot;
 
-use super::{RouteApi, TableRef};
-use crate::client::{Action, ApiError, ApiErrorKind, ErrorClass};
 use vpc_wire::domain::{Credentials, Route};
 
-type Answer = oneshot::Sender<Result<(), ApiError>>;
+use super::{CloudError, ErrorClass, RouteApi, RouteIds, TableRef};
+use crate::reasons::Reason;
+
+type Answer = oneshot::Sender<Result<RouteIds, CloudError>>;
 type Queues = HashMap<(String, TableRef), Arc<Mutex<Queue>>>;
 
 #[derive(Default)]
@@ -50,8 +51,15 @@ impl Drop for Abandon {
     }
 }
 
-fn abandoned() -> ApiError {
-    ApiError::transport(Action::CreateRoute, ApiErrorKind::Decode("batch abandoned; outcome unknown".into()))
+fn abandoned() -> CloudError {
+    CloudError {
+        action: "CreateRoutes",
+        class: ErrorClass::Transport,
+        reason: Reason::CloudUnavailable,
+        code: None,
+        message: "batch abandoned; outcome unknown".into(),
+        request_id: None,
+    }
 }
 
 impl Batcher {
@@ -67,7 +75,7 @@ impl Batcher {
         creds: &Credentials,
         table: &TableRef,
         route: &Route,
-    ) -> Result<(), ApiError> {
+    ) -> Result<RouteIds, CloudError> {
         let queue = lock(&self.queues).entry((creds.secret_id.clone(), table.clone())).or_default().clone();
         let (tx, rx) = oneshot::channel();
         let lead = {
@@ -97,16 +105,23 @@ impl Batcher {
 
 async fn send<A: RouteApi>(api: &A, creds: &Credentials, table: &TableRef, batch: Vec<(Route, Answer)>) {
     let routes: Vec<Route> = batch.iter().map(|(r, _)| r.clone()).collect();
-    let result = api.create_routes(creds, table, &routes).await;
-    match result {
+    match api.create_routes(creds, table, &routes).await {
         Err(e) if batch.len() > 1 && matches!(e.class, ErrorClass::Permanent | ErrorClass::NotFound) => {
             for (route, answer) in batch {
-                let _ = answer.send(api.create_routes(creds, table, std::slice::from_ref(&route)).await);
+                let one = api.create_routes(creds, table, std::slice::from_ref(&route)).await;
+                let _ = answer.send(one.map(|mut ids| ids.pop().unwrap_or_default()));
             }
         }
-        result => {
+        Ok(ids) => {
+            for ((_, answer), id) in
+                batch.into_iter().zip(ids.into_iter().chain(std::iter::repeat_with(RouteIds::default)))
+            {
+                let _ = answer.send(Ok(id));
+            }
+        }
+        Err(e) => {
             for (_, answer) in batch {
-                let _ = answer.send(result.clone());
+                let _ = answer.send(Err(e.clone()));
             }
         }
     }
@@ -117,6 +132,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+    use crate::cloud::Operation;
     use crate::cloud::memory::MemoryApi;
     use vpc_wire::domain::NextType;
 
@@ -126,7 +142,11 @@ mod tests {
         Route::new(&format!("10.9.{i}.0/24"), NextType::VpnGateway, "vpngw-1").unwrap_or_else(|| panic!("cidr"))
     }
 
-    async fn create_many(api: Arc<MemoryApi>, batcher: Arc<Batcher>, routes: Vec<Route>) -> Vec<Result<(), ApiError>> {
+    async fn create_many(
+        api: Arc<MemoryApi>,
+        batcher: Arc<Batcher>,
+        routes: Vec<Route>,
+    ) -> Vec<Result<RouteIds, CloudError>> {
         let calls = routes.into_iter().map(|r| {
             let (api, batcher) = (api.clone(), batcher.clone());
             tokio::spawn(async move { batcher.create(api.as_ref(), &creds(), &table(), &r).await })
@@ -141,7 +161,7 @@ mod tests {
         let results = create_many(api.clone(), Arc::new(Batcher::new(50)), (0..40).map(route).collect()).await;
         assert!(results.iter().all(Result::is_ok));
         assert_eq!(api.routes(&table()).len(), 40);
-        let calls = api.calls(Action::CreateRoute);
+        let calls = api.calls(Operation::Create);
         assert!(calls < 10, "40 concurrent creates took {calls} calls");
     }
 

@@ -1,5 +1,5 @@
 //! [`RouteCloud`]: the one component every cloud read and write goes through, per account,
-//! region and route table. It shares one DescribeRouteTable among all callers of a table
+//! region and route table. It shares one table read among all callers of a table
 //! (single-flight, with a freshness bound) and keeps that view in step with its own writes, so
 //! drift checks cost one call per table per resync. Writes go through here so that batching can
 //! be added without touching reconcile. Does I/O through the [`RouteApi`] it wraps.
@@ -10,17 +10,17 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::batch::Batcher;
-use super::{RouteApi, TableRef};
-use crate::client::{ApiError, ErrorClass, RouteTable};
 use vpc_wire::domain::{Credentials, Route};
+
+use super::batch::Batcher;
+use super::{CloudError, RouteApi, RouteIds, TableRef, TableView};
 
 type Key = (String, TableRef);
 
 #[derive(Default)]
 struct Slot {
     /// The last view and when the call that produced it started.
-    view: Option<(Instant, Arc<RouteTable>)>,
+    view: Option<(Instant, Arc<TableView>)>,
 }
 
 /// Cloud access for the controller: cached table reads and route writes.
@@ -53,7 +53,7 @@ impl<A: RouteApi> RouteCloud<A> {
         creds: &Credentials,
         table: &TableRef,
         max_age: Duration,
-    ) -> Result<Arc<RouteTable>, ApiError> {
+    ) -> Result<Arc<TableView>, CloudError> {
         let asked = Instant::now();
         let slot = self.slot(creds, table);
         let mut slot = slot.lock().await;
@@ -67,40 +67,74 @@ impl<A: RouteApi> RouteCloud<A> {
         Ok(fresh)
     }
 
-    /// Creates one route (batched with concurrent creates for the same table). On success the
-    /// cached view gains it; after a transport failure the view is dropped, since the route may
-    /// or may not exist now.
-    pub async fn create(&self, creds: &Credentials, table: &TableRef, route: &Route) -> Result<(), ApiError> {
+    /// Creates one route (batched with concurrent creates for the same table) and returns its
+    /// cloud ids. On success the cached view gains it; after a transport failure the view is
+    /// dropped, since the route may or may not exist now.
+    pub async fn create(&self, creds: &Credentials, table: &TableRef, route: &Route) -> Result<RouteIds, CloudError> {
         let result = self.batcher.create(&self.api, creds, table, route).await;
         match &result {
-            Ok(()) => self.edit_view(creds, table, |routes| upsert(routes, route)).await,
-            Err(e) if e.class == ErrorClass::Transport => self.forget(creds, table).await,
+            Ok(ids) => self.edit_view(creds, table, |v| upsert(v, route, ids)).await,
+            Err(e) if e.is_transport() => self.forget(creds, table).await,
             Err(_) => {}
         }
         result
     }
 
-    /// Deletes one route (exact match). "Not found" means it is already gone and counts as
-    /// success; either way the cached view loses it.
-    pub async fn delete(&self, creds: &Credentials, table: &TableRef, route: &Route) -> Result<(), ApiError> {
-        let result = match self.api.delete_routes(creds, table, std::slice::from_ref(route)).await {
-            Err(e) if e.class == ErrorClass::NotFound => Ok(()),
+    /// Deletes one route. "Not found" means it is already gone and counts as success; either
+    /// way the cached view loses it.
+    pub async fn delete(
+        &self,
+        creds: &Credentials,
+        table: &TableRef,
+        route: &Route,
+        ids: &RouteIds,
+    ) -> Result<(), CloudError> {
+        let result = match self.api.delete_route(creds, table, route, ids).await {
+            Err(e) if e.is_not_found() => Ok(()),
             other => other,
         };
+        self.after_write(creds, table, &result, |v| remove(v, route)).await;
+        result
+    }
+
+    /// Points the route `old` at `new`'s next hop; the cached view follows.
+    pub async fn replace(
+        &self,
+        creds: &Credentials,
+        table: &TableRef,
+        old: &Route,
+        ids: &RouteIds,
+        new: &Route,
+    ) -> Result<RouteIds, CloudError> {
+        let result = self.api.replace_route(creds, table, old, ids, new).await;
         match &result {
-            Ok(()) => self.edit_view(creds, table, |routes| routes.retain(|r| r != route)).await,
-            Err(e) if e.class == ErrorClass::Transport => self.forget(creds, table).await,
-            Err(_) => {}
+            Ok(new_ids) => self.edit_view(creds, table, |v| upsert(v, new, new_ids)).await,
+            // A 2.0 replace may have deleted the old route before failing: read again.
+            Err(_) => self.forget(creds, table).await,
         }
         result
     }
 
-    async fn edit_view(&self, creds: &Credentials, table: &TableRef, edit: impl FnOnce(&mut Vec<Route>)) {
+    async fn after_write<T>(
+        &self,
+        creds: &Credentials,
+        table: &TableRef,
+        result: &Result<T, CloudError>,
+        edit: impl FnOnce(&mut TableView),
+    ) {
+        match result {
+            Ok(_) => self.edit_view(creds, table, edit).await,
+            Err(e) if e.is_transport() => self.forget(creds, table).await,
+            Err(_) => {}
+        }
+    }
+
+    async fn edit_view(&self, creds: &Credentials, table: &TableRef, edit: impl FnOnce(&mut TableView)) {
         let slot = self.slot(creds, table);
         let mut slot = slot.lock().await;
         if let Some((started, view)) = slot.view.take() {
             let mut edited = (*view).clone();
-            edit(&mut edited.routes);
+            edit(&mut edited);
             slot.view = Some((started, Arc::new(edited)));
         }
     }
@@ -110,16 +144,24 @@ impl<A: RouteApi> RouteCloud<A> {
     }
 }
 
-fn upsert(routes: &mut Vec<Route>, route: &Route) {
-    routes.retain(|r| r.destination != route.destination);
-    routes.push(route.clone());
+fn upsert(view: &mut TableView, route: &Route, ids: &RouteIds) {
+    view.routes.retain(|r| r.destination != route.destination);
+    view.routes.push(route.clone());
+    view.ids.insert(route.destination, ids.clone());
+}
+
+fn remove(view: &mut TableView, route: &Route) {
+    view.routes.retain(|r| r != route);
+    if view.at(&route.destination).is_none() {
+        view.ids.remove(&route.destination);
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::client::Action;
     use crate::cloud::memory::MemoryApi;
+    use crate::cloud::{ErrorClass, Operation};
     use vpc_wire::domain::NextType;
 
     use crate::cloud::memory::{sample_credentials as creds, sample_table as table};
@@ -134,9 +176,9 @@ mod tests {
         for _ in 0..5 {
             cloud.table(&creds(), &table(), Duration::from_secs(300)).await.unwrap_or_else(|e| panic!("{e}"));
         }
-        assert_eq!(cloud.api().calls(Action::DescribeRouteTable), 1);
+        assert_eq!(cloud.api().calls(Operation::Describe), 1);
         cloud.table(&creds(), &table(), Duration::ZERO).await.unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(cloud.api().calls(Action::DescribeRouteTable), 2);
+        assert_eq!(cloud.api().calls(Operation::Describe), 2);
     }
 
     #[tokio::test]
@@ -149,7 +191,7 @@ mod tests {
         for r in futures::future::join_all(reads).await {
             assert!(r.unwrap_or(false));
         }
-        assert_eq!(cloud.api().calls(Action::DescribeRouteTable), 1);
+        assert_eq!(cloud.api().calls(Operation::Describe), 1);
     }
 
     #[tokio::test]
@@ -160,17 +202,20 @@ mod tests {
         cloud.create(&creds(), &table(), &route("10.9.0.0/16")).await.unwrap_or_else(|e| panic!("{e}"));
         let view = cloud.table(&creds(), &table(), max).await.unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(view.routes, vec![route("10.9.0.0/16")]);
-        cloud.delete(&creds(), &table(), &route("10.9.0.0/16")).await.unwrap_or_else(|e| panic!("{e}"));
+        cloud
+            .delete(&creds(), &table(), &route("10.9.0.0/16"), &RouteIds::default())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
         assert!(cloud.table(&creds(), &table(), max).await.unwrap_or_else(|e| panic!("{e}")).routes.is_empty());
-        assert_eq!(cloud.api().calls(Action::DescribeRouteTable), 1);
+        assert_eq!(cloud.api().calls(Operation::Describe), 1);
     }
 
     #[tokio::test]
     async fn deleting_a_route_that_is_already_gone_succeeds() {
         let cloud = RouteCloud::new(MemoryApi::with_table(&table()), 50);
-        let gone = cloud.delete(&creds(), &table(), &route("10.9.0.0/16")).await;
+        let gone = cloud.delete(&creds(), &table(), &route("10.9.0.0/16"), &RouteIds::default()).await;
         assert!(gone.is_ok(), "{gone:?}");
-        assert_eq!(cloud.api().calls(Action::DeleteRoute), 1);
+        assert_eq!(cloud.api().calls(Operation::Delete), 1);
     }
 
     #[tokio::test]
@@ -183,6 +228,6 @@ mod tests {
         assert_eq!(err.map_err(|e| e.class), Err(ErrorClass::Transport));
         let view = cloud.table(&creds(), &table(), max).await.unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(view.routes, vec![route("10.9.0.0/16")]);
-        assert_eq!(cloud.api().calls(Action::DescribeRouteTable), 2);
+        assert_eq!(cloud.api().calls(Operation::Describe), 2);
     }
 }

@@ -4,10 +4,10 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Mutex;
 
-use super::{RouteApi, TableRef};
-use crate::client::{Action, ApiError, RouteTable};
 use vpc_wire::domain::{Credentials, Route};
-use vpc_wire::v2::codes;
+
+use super::{CloudError, ErrorClass, Operation, RouteApi, RouteIds, TableRef, TableView};
+use crate::reasons::Reason;
 
 /// Credentials for tests of code that takes them (the double ignores them).
 pub fn sample_credentials() -> Credentials {
@@ -19,12 +19,24 @@ pub fn sample_table() -> TableRef {
     TableRef { region: "ap-guangzhou".into(), vpc_id: "vpc-1".into(), route_table_id: "rtb-1".into() }
 }
 
+/// A classified error as a backend would produce it.
+pub fn error(op: Operation, class: ErrorClass, reason: Reason) -> CloudError {
+    CloudError {
+        action: MemoryApi::name(op),
+        class,
+        reason,
+        code: (class != ErrorClass::Transport).then(|| reason.as_str().to_string()),
+        message: format!("{reason} (memory double)"),
+        request_id: None,
+    }
+}
+
 /// In-memory route tables.
 #[derive(Default)]
 pub struct MemoryApi {
     tables: Mutex<BTreeMap<TableRef, Vec<Route>>>,
-    calls: Mutex<BTreeMap<&'static str, u64>>,
-    failures: Mutex<VecDeque<(Action, ApiError)>>,
+    calls: Mutex<BTreeMap<Operation, u64>>,
+    failures: Mutex<VecDeque<(Operation, CloudError)>>,
     /// When set, creates are applied and then answered with this transport error (response lost).
     lose_create_responses: Mutex<u32>,
     latency: Mutex<std::time::Duration>,
@@ -55,14 +67,14 @@ impl MemoryApi {
         routes.push(route);
     }
 
-    /// How many times an action was called.
-    pub fn calls(&self, action: Action) -> u64 {
-        self.calls.lock().unwrap_or_else(|p| p.into_inner()).get(action.name()).copied().unwrap_or(0)
+    /// How many times an operation was called.
+    pub fn calls(&self, op: Operation) -> u64 {
+        self.calls.lock().unwrap_or_else(|p| p.into_inner()).get(&op).copied().unwrap_or(0)
     }
 
-    /// Makes the next call of `action` fail with `error`.
-    pub fn fail_next(&self, action: Action, error: ApiError) {
-        self.failures.lock().unwrap_or_else(|p| p.into_inner()).push_back((action, error));
+    /// Makes the next call of `op` fail with `error`.
+    pub fn fail_next(&self, op: Operation, error: CloudError) {
+        self.failures.lock().unwrap_or_else(|p| p.into_inner()).push_back((op, error));
     }
 
     /// Makes the next `n` creates apply and then lose their response.
@@ -82,70 +94,95 @@ impl MemoryApi {
         }
     }
 
-    fn enter(&self, action: Action) -> Result<(), ApiError> {
-        *self.calls.lock().unwrap_or_else(|p| p.into_inner()).entry(action.name()).or_default() += 1;
+    fn name(op: Operation) -> &'static str {
+        match op {
+            Operation::Describe => "Describe",
+            Operation::Create => "Create",
+            Operation::Delete => "Delete",
+            Operation::Replace => "Replace",
+        }
+    }
+
+    fn enter(&self, op: Operation) -> Result<(), CloudError> {
+        *self.calls.lock().unwrap_or_else(|p| p.into_inner()).entry(op).or_default() += 1;
         let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        match failures.iter().position(|(a, _)| *a == action) {
+        match failures.iter().position(|(o, _)| *o == op) {
             Some(i) => Err(failures.remove(i).map(|(_, e)| e).unwrap_or_else(|| unreachable!())),
             None => Ok(()),
         }
     }
-
-    fn business(action: Action, desc: &str, message: String) -> ApiError {
-        ApiError::api(action, codes::INVALID_PARAMETER, desc, &message, None)
-    }
 }
 
 impl RouteApi for MemoryApi {
-    async fn describe_table(&self, _: &Credentials, table: &TableRef) -> Result<RouteTable, ApiError> {
-        self.enter(Action::DescribeRouteTable)?;
-        let routes = self.lock_tables().get(table).cloned().ok_or_else(|| {
-            ApiError::api(Action::DescribeRouteTable, codes::RESOURCE_NOT_FOUND, "", "no such table", None)
-        })?;
-        Ok(RouteTable {
-            route_table_id: table.route_table_id.clone(),
-            name: String::new(),
-            vpc_id: table.vpc_id.clone(),
-            vpc_cidr: "10.0.0.0/16".into(),
-            routes,
-            other_routes: Vec::new(),
-        })
+    fn action_name(&self, op: Operation) -> &'static str {
+        MemoryApi::name(op)
     }
 
-    async fn create_routes(&self, _: &Credentials, table: &TableRef, routes: &[Route]) -> Result<(), ApiError> {
+    async fn describe_table(&self, _: &Credentials, table: &TableRef) -> Result<TableView, CloudError> {
+        self.enter(Operation::Describe)?;
+        let routes = self.lock_tables().get(table).cloned();
+        let routes =
+            routes.ok_or_else(|| error(Operation::Describe, ErrorClass::NotFound, Reason::InvalidRouteTableId))?;
+        Ok(TableView { routes, ids: Default::default() })
+    }
+
+    async fn create_routes(
+        &self,
+        _: &Credentials,
+        table: &TableRef,
+        routes: &[Route],
+    ) -> Result<Vec<RouteIds>, CloudError> {
         self.delay().await;
-        self.enter(Action::CreateRoute)?;
+        self.enter(Operation::Create)?;
         let mut tables = self.lock_tables();
         let Some(existing) = tables.get_mut(table) else {
-            return Err(Self::business(Action::CreateRoute, codes::desc::INVALID_ROUTE_TABLE, table.to_string()));
+            return Err(error(Operation::Create, ErrorClass::Permanent, Reason::InvalidRouteTableId));
         };
-        if let Some(dup) = routes.iter().find(|r| existing.iter().any(|e| e.destination == r.destination)) {
-            return Err(Self::business(Action::CreateRoute, codes::desc::ROUTE_ALREADY_EXISTS, dup.to_string()));
+        if routes.iter().any(|r| existing.iter().any(|e| e.destination == r.destination)) {
+            return Err(error(Operation::Create, ErrorClass::Permanent, Reason::RouteAlreadyExists));
         }
         existing.extend(routes.iter().cloned());
         drop(tables);
         let mut lose = self.lose_create_responses.lock().unwrap_or_else(|p| p.into_inner());
         if *lose > 0 {
             *lose -= 1;
-            return Err(ApiError::transport(Action::CreateRoute, crate::client::ApiErrorKind::Timeout));
+            return Err(error(Operation::Create, ErrorClass::Transport, Reason::CloudUnavailable));
         }
+        Ok(vec![RouteIds::default(); routes.len()])
+    }
+
+    async fn delete_route(
+        &self,
+        _: &Credentials,
+        table: &TableRef,
+        route: &Route,
+        _: &RouteIds,
+    ) -> Result<(), CloudError> {
+        self.enter(Operation::Delete)?;
+        let mut tables = self.lock_tables();
+        let existing = tables.entry(table.clone()).or_default();
+        if !existing.contains(route) {
+            return Err(error(Operation::Delete, ErrorClass::NotFound, Reason::CloudRejected));
+        }
+        existing.retain(|e| e != route);
         Ok(())
     }
 
-    async fn delete_routes(&self, _: &Credentials, table: &TableRef, routes: &[Route]) -> Result<(), ApiError> {
-        self.enter(Action::DeleteRoute)?;
+    async fn replace_route(
+        &self,
+        _: &Credentials,
+        table: &TableRef,
+        old: &Route,
+        _: &RouteIds,
+        new: &Route,
+    ) -> Result<RouteIds, CloudError> {
+        self.enter(Operation::Replace)?;
         let mut tables = self.lock_tables();
         let existing = tables.entry(table.clone()).or_default();
-        if routes.iter().any(|r| !existing.contains(r)) {
-            return Err(ApiError::api(
-                Action::DeleteRoute,
-                codes::RESOURCE_NOT_FOUND,
-                codes::desc::INVALID_ROUTE,
-                "no such route",
-                None,
-            ));
-        }
-        existing.retain(|e| !routes.contains(e));
-        Ok(())
+        let Some(slot) = existing.iter_mut().find(|e| *e == old) else {
+            return Err(error(Operation::Replace, ErrorClass::NotFound, Reason::CloudRejected));
+        };
+        *slot = new.clone();
+        Ok(RouteIds::default())
     }
 }

@@ -1,13 +1,13 @@
-//! A [`RouteApi`] decorator that counts every cloud call by action and result code and times it.
-//! Does the wrapped API's I/O.
+//! A [`RouteApi`] decorator that counts every cloud call by the backend's action name and result
+//! code and times it. Does the wrapped API's I/O.
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::{RouteApi, TableRef};
-use crate::client::{ApiError, ApiErrorKind, RouteTable};
-use crate::metrics::Metrics;
 use vpc_wire::domain::{Credentials, Route};
+
+use super::{CloudError, Operation, RouteApi, RouteIds, TableRef, TableView};
+use crate::metrics::Metrics;
 
 /// Wraps an API with metrics.
 pub struct Metered<A> {
@@ -21,35 +21,69 @@ impl<A> Metered<A> {
         Metered { inner, metrics }
     }
 
-    fn record<T>(&self, action: &str, start: Instant, result: &Result<T, ApiError>) {
+    /// The wrapped API.
+    pub fn inner(&self) -> &A {
+        &self.inner
+    }
+
+    fn record<T>(&self, action: &str, start: Instant, result: &Result<T, CloudError>) {
         let code = match result {
-            Ok(_) => "0".to_string(),
-            Err(ApiError { kind: ApiErrorKind::Api { code, .. }, .. }) => code.to_string(),
-            Err(_) => "transport".to_string(),
+            Ok(_) => "0",
+            Err(CloudError { code: Some(code), .. }) => code.as_str(),
+            Err(_) => "transport",
         };
-        self.metrics.cloud_call(action, &code, start.elapsed().as_secs_f64());
+        self.metrics.cloud_call(action, code, start.elapsed().as_secs_f64());
     }
 }
 
 impl<A: RouteApi> RouteApi for Metered<A> {
-    async fn describe_table(&self, creds: &Credentials, table: &TableRef) -> Result<RouteTable, ApiError> {
+    fn action_name(&self, op: Operation) -> &'static str {
+        self.inner.action_name(op)
+    }
+
+    async fn describe_table(&self, creds: &Credentials, table: &TableRef) -> Result<TableView, CloudError> {
         let start = Instant::now();
         let result = self.inner.describe_table(creds, table).await;
-        self.record("DescribeRouteTable", start, &result);
+        self.record(self.action_name(Operation::Describe), start, &result);
         result
     }
 
-    async fn create_routes(&self, creds: &Credentials, table: &TableRef, routes: &[Route]) -> Result<(), ApiError> {
+    async fn create_routes(
+        &self,
+        creds: &Credentials,
+        table: &TableRef,
+        routes: &[Route],
+    ) -> Result<Vec<RouteIds>, CloudError> {
         let start = Instant::now();
         let result = self.inner.create_routes(creds, table, routes).await;
-        self.record("CreateRoute", start, &result);
+        self.record(self.action_name(Operation::Create), start, &result);
         result
     }
 
-    async fn delete_routes(&self, creds: &Credentials, table: &TableRef, routes: &[Route]) -> Result<(), ApiError> {
+    async fn delete_route(
+        &self,
+        creds: &Credentials,
+        table: &TableRef,
+        route: &Route,
+        ids: &RouteIds,
+    ) -> Result<(), CloudError> {
         let start = Instant::now();
-        let result = self.inner.delete_routes(creds, table, routes).await;
-        self.record("DeleteRoute", start, &result);
+        let result = self.inner.delete_route(creds, table, route, ids).await;
+        self.record(self.action_name(Operation::Delete), start, &result);
+        result
+    }
+
+    async fn replace_route(
+        &self,
+        creds: &Credentials,
+        table: &TableRef,
+        old: &Route,
+        ids: &RouteIds,
+        new: &Route,
+    ) -> Result<RouteIds, CloudError> {
+        let start = Instant::now();
+        let result = self.inner.replace_route(creds, table, old, ids, new).await;
+        self.record(result.as_ref().err().map_or(self.action_name(Operation::Replace), |e| e.action), start, &result);
         result
     }
 }

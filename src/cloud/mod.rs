@@ -1,19 +1,24 @@
-//! The operator's view of the cloud: a small trait of route-table operations (implemented by the
-//! HTTP client, and by an in-memory double in tests) and the one component every cloud read and
-//! write goes through ([`RouteCloud`]). This module defines types; I/O happens in implementations.
+//! The operator's view of the cloud: a small, version-neutral trait of route-table operations
+//! (implemented by each API generation's backend, and by an in-memory double in tests), the one
+//! cloud error type, and the one component every cloud read and write goes through
+//! ([`RouteCloud`]). This module defines types; I/O happens in implementations.
 
 mod batch;
 mod component;
+mod error;
 pub mod memory;
 mod metered;
+mod v2;
 
+use std::collections::BTreeMap;
 use std::future::Future;
 
-pub use component::RouteCloud;
-pub use metered::Metered;
-
-use crate::client::{ApiError, RouteTable, VpcClient};
+use ipnet::Ipv4Net;
 use vpc_wire::domain::{Credentials, Route};
+
+pub use component::RouteCloud;
+pub use error::{CloudError, ErrorClass};
+pub use metered::Metered;
 
 /// Where a route table lives.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -32,42 +37,95 @@ impl std::fmt::Display for TableRef {
     }
 }
 
+/// The cloud's own identity of a route, where the API has one (3.0); empty on 2.0, where a
+/// route is known by its table and destination.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct RouteIds {
+    /// `RouteItemId` (`rti-…`), the stable identity.
+    pub route_item_id: Option<String>,
+    /// `RouteId`.
+    pub route_id: Option<u64>,
+}
+
+impl RouteIds {
+    /// Whether the cloud gave no id.
+    pub fn is_empty(&self) -> bool {
+        self.route_item_id.is_none() && self.route_id.is_none()
+    }
+}
+
+/// A route table as the controller sees it: user routes with a known next type, destinations in
+/// network form, system routes dropped, and each route's cloud ids where the API has them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TableView {
+    /// The routes.
+    pub routes: Vec<Route>,
+    /// Cloud ids by destination (destinations are unique in a table).
+    pub ids: BTreeMap<Ipv4Net, RouteIds>,
+}
+
+impl TableView {
+    /// The route for a destination, if the table has one.
+    pub fn at(&self, destination: &Ipv4Net) -> Option<&Route> {
+        self.routes.iter().find(|r| r.destination == *destination)
+    }
+
+    /// The cloud ids of the route for a destination.
+    pub fn ids_of(&self, destination: &Ipv4Net) -> RouteIds {
+        self.ids.get(destination).cloned().unwrap_or_default()
+    }
+}
+
+/// The operations of [`RouteApi`], for call counting and metric labels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Operation {
+    /// Read one table.
+    Describe,
+    /// Add routes.
+    Create,
+    /// Remove one route.
+    Delete,
+    /// Change one route's next hop.
+    Replace,
+}
+
 /// The route-table operations the controller needs, as domain calls.
 pub trait RouteApi: Send + Sync + 'static {
-    /// Reads one route table (all pages), `Local` route dropped, destinations normalised.
+    /// The backend's action name for an operation (metric labels use it).
+    fn action_name(&self, op: Operation) -> &'static str;
+
+    /// Reads one route table (all pages).
     fn describe_table(
         &self,
         creds: &Credentials,
         table: &TableRef,
-    ) -> impl Future<Output = Result<RouteTable, ApiError>> + Send;
+    ) -> impl Future<Output = Result<TableView, CloudError>> + Send;
 
-    /// Adds routes to a table in one atomic batch.
+    /// Adds routes to a table in one atomic batch; returns each route's cloud ids, in order.
     fn create_routes(
         &self,
         creds: &Credentials,
         table: &TableRef,
         routes: &[Route],
-    ) -> impl Future<Output = Result<(), ApiError>> + Send;
+    ) -> impl Future<Output = Result<Vec<RouteIds>, CloudError>> + Send;
 
-    /// Removes routes (each must match exactly) from a table.
-    fn delete_routes(
+    /// Removes one route: by id where the API has ids, else by exact match.
+    fn delete_route(
         &self,
         creds: &Credentials,
         table: &TableRef,
-        routes: &[Route],
-    ) -> impl Future<Output = Result<(), ApiError>> + Send;
-}
+        route: &Route,
+        ids: &RouteIds,
+    ) -> impl Future<Output = Result<(), CloudError>> + Send;
 
-impl RouteApi for VpcClient {
-    async fn describe_table(&self, creds: &Credentials, table: &TableRef) -> Result<RouteTable, ApiError> {
-        self.describe_route_table(creds, &table.region, Some(&table.vpc_id), &table.route_table_id).await
-    }
-
-    async fn create_routes(&self, creds: &Credentials, table: &TableRef, routes: &[Route]) -> Result<(), ApiError> {
-        VpcClient::create_routes(self, creds, &table.region, &table.vpc_id, &table.route_table_id, routes).await
-    }
-
-    async fn delete_routes(&self, creds: &Credentials, table: &TableRef, routes: &[Route]) -> Result<(), ApiError> {
-        VpcClient::delete_routes(self, creds, &table.region, &table.vpc_id, &table.route_table_id, routes).await
-    }
+    /// Points the route `old` (with `ids`) at `new`'s next hop; returns the ids it then has.
+    /// 3.0 does it in place; 2.0 has no modify and deletes, then creates.
+    fn replace_route(
+        &self,
+        creds: &Credentials,
+        table: &TableRef,
+        old: &Route,
+        ids: &RouteIds,
+        new: &Route,
+    ) -> impl Future<Output = Result<RouteIds, CloudError>> + Send;
 }

@@ -1,25 +1,20 @@
-//! Bringing the cloud to the desired route: settle a write left pending by a crash or a lost
-//! response, then verify (drift), replace (hop changed) or create (with adoption). Each cloud
-//! write is recorded in status before it is made. Does cloud and Kubernetes I/O.
+//! Carrying out the decisions of `decide.rs`: settle a write left pending by a crash or a lost
+//! response, then create, adopt, replace, repair or stay, and report. Each cloud write is
+//! recorded in status before it is made. Does cloud and Kubernetes I/O; decides nothing itself.
 
 use std::time::Duration;
 
-use super::context::Context;
-use super::desired::{Desired, located, record};
-use super::errors::{Error, describe, is_retryable, readiness_for};
-use super::report::{Progress, event};
-use crate::client::{ApiError, ErrorClass};
-use crate::cloud::{RouteApi, TableRef};
-use crate::crd::{AdoptionPolicy, PendingWrite};
-use crate::reasons;
-use crate::status::{Readiness, ready_condition};
-use vpc_wire::domain::{Credentials, NextType, Route};
-use vpc_wire::v2::codes;
+use vpc_wire::domain::{Credentials, Route};
 
-/// Pending operation names recorded in status.
-pub const CREATE: &str = "Create";
-/// See [`CREATE`].
-pub const DELETE: &str = "Delete";
+use super::context::Context;
+use super::decide::{Step, decide, needs_fresh_view, settle};
+use super::desired::{Desired, ids_of, record};
+use super::errors::Error;
+use super::report::{Progress, event};
+use crate::cloud::{CloudError, RouteApi, RouteIds};
+use crate::crd::{Origin, PendingOperation, PendingWrite};
+use crate::reasons::Reason;
+use crate::status::{Readiness, ready_condition};
 
 /// Why converging stopped short of a Ready route.
 pub enum Stop {
@@ -29,17 +24,18 @@ pub enum Stop {
     Resync(Readiness),
     /// Retry with per-object backoff.
     Retry(Readiness, Error),
+    /// Writing status failed: a Kubernetes failure, retried with backoff; nothing to report.
+    Kube(Error),
 }
 
-/// A failed cloud call as a stop, classified once.
-pub fn stop(err: ApiError) -> Stop {
-    let readiness = readiness_for(&err);
-    if is_retryable(&err) { Stop::Retry(readiness, Error::Cloud(err)) } else { Stop::Permanent(readiness) }
+/// A failed cloud call as a stop, classified once (by the backend).
+pub fn stop(err: CloudError) -> Stop {
+    let readiness = Readiness::not_ready(err.reason, err.describe());
+    if err.is_retryable() { Stop::Retry(readiness, Error::Cloud(err)) } else { Stop::Permanent(readiness) }
 }
 
-fn kube_stop(err: Error) -> Stop {
-    Stop::Retry(Readiness::not_ready(reasons::CLOUD_UNAVAILABLE, format!("could not record progress: {err}")), err)
-}
+/// How many times one reconcile looks at the table again after learning something new.
+const MAX_LOOKS: usize = 3;
 
 /// Converges on `d`; `Ok` is the Ready=True readiness.
 pub async fn converge<A: RouteApi>(
@@ -49,188 +45,192 @@ pub async fn converge<A: RouteApi>(
     creds: &Credentials,
 ) -> Result<Readiness, Stop> {
     settle_pending(p, ctx, creds).await?;
-    match p.owned().cloned() {
-        Some(owned) if d.is(&owned) => verify(p, ctx, d, creds).await,
-        Some(owned) => {
-            let note = format!("replaced {} {} with the new next hop", NextType::from(owned.next_type), owned.next_hub);
-            if let Some((table, old)) = located(&owned) {
-                delete_recorded(p, ctx, creds, &table, &old, reasons::REPLACING).await?;
-            }
-            p.draft.route = None;
-            event(ctx, p.obj(), false, "Replacing", format!("{note}: old route deleted, creating {}", d.route)).await;
-            create(p, ctx, d, creds, Some(note)).await
+    let mut max_age = ctx.config.resync();
+    for _ in 0..MAX_LOOKS {
+        let view = ctx.cloud.table(creds, &d.table, max_age).await.map_err(stop)?;
+        let step = decide(d, p.owned(), &view);
+        if !max_age.is_zero() && needs_fresh_view(&step, p.owned()) {
+            max_age = Duration::ZERO;
+            continue;
         }
-        None => create(p, ctx, d, creds, None).await,
+        match step {
+            Step::InPlace(ids) => return Ok(still_ready(p, d, &ids)),
+            Step::Create { drift } => match create(p, ctx, d, creds, drift).await {
+                Err(Stop::Resync(r)) if r.reason == Reason::RouteAlreadyExists => max_age = Duration::ZERO,
+                outcome => return outcome,
+            },
+            Step::Adopt(ids) => return Ok(adopt(p, ctx, d, &ids).await),
+            Step::Conflict { found, identical } => return Err(conflict(p, d, &found, identical)),
+            Step::Replace { old, ids, drift } => return replace(p, ctx, d, creds, &old, &ids, drift).await,
+        }
     }
+    Err(Stop::Retry(
+        Readiness::not_ready(Reason::CloudUnavailable, "the route table kept changing while being read; retrying"),
+        Error::Inconsistent(format!("{} in {} did not settle", d.route.destination, d.table.route_table_id)),
+    ))
 }
 
-/// Resolves a write recorded as pending by reading the table: a create that landed is owned, a
-/// delete that landed is forgotten. Re-reading before any retry is what makes creates safe to
-/// repeat after a crash or a lost response.
+/// Resolves a write recorded as pending by reading the table afresh. Re-reading before any
+/// retry is what makes creates safe to repeat after a crash or a lost response.
 pub async fn settle_pending<A: RouteApi>(p: &mut Progress, ctx: &Context<A>, creds: &Credentials) -> Result<(), Stop> {
     let Some(pending) = p.pending().cloned() else { return Ok(()) };
-    if let Some((table, route)) = located(&pending.route) {
+    if let Some((table, _)) = super::desired::located(&pending.route) {
         let view = ctx.cloud.table(creds, &table, Duration::ZERO).await.map_err(stop)?;
-        let present = view.routes.contains(&route);
-        if pending.operation == CREATE && present {
-            p.draft.route = Some(record(&table, &route, reasons::CREATED));
-        }
-        if pending.operation == DELETE && !present && p.owned() == Some(&pending.route) {
-            p.draft.route = None;
-        }
+        p.draft.route = settle(&pending, p.owned(), &view);
     }
     p.draft.pending = None;
     Ok(())
 }
 
-/// Checks an owned route against the table (read at most once per resync) and repairs drift.
-async fn verify<A: RouteApi>(
-    p: &mut Progress,
-    ctx: &Context<A>,
-    d: &Desired,
-    creds: &Credentials,
-) -> Result<Readiness, Stop> {
-    let view = ctx.cloud.table(creds, &d.table, ctx.config.resync()).await.map_err(stop)?;
-    let found = view.routes.iter().find(|r| r.destination == d.route.destination).cloned();
-    let note = match found {
-        Some(r) if r == d.route => return Ok(still_ready(p, d)),
-        None => "drift corrected: the route had been deleted outside the operator; recreated".to_string(),
-        Some(other) => {
-            let note = format!(
-                "drift corrected: the next hop had been changed outside the operator to {} {}; restored",
-                other.next_type, other.next_hub
-            );
-            delete_recorded(p, ctx, creds, &d.table, &other, reasons::CREATING).await?;
-            note
-        }
-    };
-    ctx.metrics.drift_corrected();
-    event(ctx, p.obj(), false, "DriftCorrected", format!("{}: {note}", d.route)).await;
-    p.draft.route = None;
-    create(p, ctx, d, creds, Some(note)).await
-}
-
-fn still_ready(p: &Progress, d: &Desired) -> Readiness {
-    let reason = match p.owned() {
-        Some(o) if o.origin == reasons::ADOPTED => reasons::ADOPTED,
-        _ => reasons::CREATED,
-    };
+fn still_ready(p: &mut Progress, d: &Desired, ids: &RouteIds) -> Readiness {
+    let origin = p.owned().map_or(Origin::Created, |o| o.origin);
+    if p.owned().is_none_or(|o| !d.is(o) || (!ids.is_empty() && ids_of(o) != *ids)) {
+        p.draft.route = Some(d.owned(origin, ids));
+    }
+    let reason = reason_of(origin);
     match ready_condition(Some(&p.draft)) {
-        Some(c) if c.status == "True" && c.reason == reason => Readiness::ready(reason, c.message.clone()),
-        _ => Readiness::ready(reason, in_place(d, reason)),
+        Some(c) if c.status == "True" && c.reason == reason.as_str() => Readiness::ready(reason, c.message.clone()),
+        _ => Readiness::ready(reason, in_place(d, origin)),
     }
 }
 
-fn in_place(d: &Desired, reason: &str) -> String {
-    let how = if reason == reasons::ADOPTED { "adopted" } else { "created" };
+fn reason_of(origin: Origin) -> Reason {
+    match origin {
+        Origin::Created => Reason::Created,
+        Origin::Adopted => Reason::Adopted,
+    }
+}
+
+fn in_place(d: &Desired, origin: Origin) -> String {
+    let how = if origin == Origin::Adopted { "adopted" } else { "created" };
     format!("route {} in {} is in place ({how} by this resource)", d.route, d.table.route_table_id)
 }
 
-/// Deletes a route, recording the delete as pending first; "not found" counts as done.
-async fn delete_recorded<A: RouteApi>(
+/// Records the pending write, then says what is happening.
+async fn record_pending<A>(
     p: &mut Progress,
     ctx: &Context<A>,
-    creds: &Credentials,
-    table: &TableRef,
-    route: &Route,
-    reason: &'static str,
+    pending: PendingWrite,
+    r: Readiness,
 ) -> Result<(), Stop> {
-    let rec = record(table, route, reasons::CREATED);
-    p.draft.pending = Some(PendingWrite { operation: DELETE.into(), route: rec });
-    p.save(ctx, &Readiness::not_ready(reason, format!("deleting route {route} (replace: delete, then create)")))
-        .await
-        .map_err(kube_stop)?;
-    ctx.cloud.delete(creds, table, route).await.map_err(stop)?;
-    p.draft.pending = None;
-    Ok(())
+    p.draft.pending = Some(pending);
+    p.save(ctx, &r).await.map(drop).map_err(Stop::Kube)
 }
 
-/// Creates the route, recording it as pending first. `RouteAlreadyExists` leads to adoption or
-/// a conflict report; a transport failure keeps the pending record so the next try re-reads.
+/// Creates the route, recording it as pending first. `RouteAlreadyExists` comes back as a
+/// `Resync` stop with that reason so the caller reads the table again; a transport failure keeps
+/// the pending record so the next try settles it by reading.
 async fn create<A: RouteApi>(
     p: &mut Progress,
     ctx: &Context<A>,
     d: &Desired,
     creds: &Credentials,
-    note: Option<String>,
+    drift: bool,
 ) -> Result<Readiness, Stop> {
-    p.draft.pending = Some(PendingWrite { operation: CREATE.into(), route: d.owned(reasons::CREATED) });
-    p.save(ctx, &Readiness::not_ready(reasons::CREATING, with_note(format!("creating route {}", d.route), &note)))
-        .await
-        .map_err(kube_stop)?;
+    let note = drift.then_some("drift corrected: the route had been deleted outside the operator; recreated");
+    let pending = PendingWrite {
+        operation: PendingOperation::Create,
+        route: d.owned(Origin::Created, &RouteIds::default()),
+        previous: None,
+    };
+    let doing = Readiness::not_ready(Reason::Creating, with_note(format!("creating route {}", d.route), note));
+    record_pending(p, ctx, pending, doing).await?;
     match ctx.cloud.create(creds, &d.table, &d.route).await {
-        Ok(()) => {
+        Ok(ids) => {
             p.draft.pending = None;
-            p.draft.route = Some(d.owned(reasons::CREATED));
-            event(ctx, p.obj(), false, reasons::CREATED, format!("created route {}", d.route)).await;
-            Ok(Readiness::ready(reasons::CREATED, with_note(in_place(d, reasons::CREATED), &note)))
-        }
-        Err(e) if e.code_desc() == Some(codes::desc::ROUTE_ALREADY_EXISTS) => {
-            p.draft.pending = None;
-            existing(p, ctx, d, creds, &e).await
+            p.draft.route = Some(d.owned(Origin::Created, &ids));
+            if let Some(note) = note {
+                ctx.metrics.drift_corrected();
+                event(ctx, p.obj(), false, Reason::DriftCorrected, format!("{}: {note}", d.route)).await;
+            }
+            event(ctx, p.obj(), false, Reason::Created, format!("created route {}", d.route)).await;
+            Ok(Readiness::ready(Reason::Created, with_note(in_place(d, Origin::Created), note)))
         }
         Err(e) => {
-            if e.class != ErrorClass::Transport {
+            if !e.is_transport() {
                 p.draft.pending = None;
             }
-            Err(annotate(stop(e), &note))
+            if e.reason == Reason::RouteAlreadyExists {
+                return Err(Stop::Resync(Readiness::not_ready(e.reason, e.describe())));
+            }
+            Err(stop(e))
         }
     }
 }
 
-/// After `RouteAlreadyExists`: adopt an identical route (if allowed) or report what holds it.
-async fn existing<A: RouteApi>(
+async fn adopt<A>(p: &mut Progress, ctx: &Context<A>, d: &Desired, ids: &RouteIds) -> Readiness {
+    p.draft.route = Some(d.owned(Origin::Adopted, ids));
+    event(ctx, p.obj(), false, Reason::Adopted, format!("adopted existing identical route {}", d.route)).await;
+    Readiness::ready(Reason::Adopted, in_place(d, Origin::Adopted))
+}
+
+fn conflict(p: &mut Progress, d: &Desired, found: &Route, identical: bool) -> Stop {
+    p.draft.route = None;
+    let why = if identical { " (identical, but adoptionPolicy is Never)" } else { "" };
+    Stop::Resync(Readiness::not_ready(
+        Reason::RouteAlreadyExists,
+        format!(
+            "{} already routes {} to {} {}{why}; left untouched, rechecked at each resync",
+            d.table.route_table_id, found.destination, found.next_type, found.next_hub
+        ),
+    ))
+}
+
+/// Points our route at the desired hop, recording the replace as pending first.
+async fn replace<A: RouteApi>(
     p: &mut Progress,
     ctx: &Context<A>,
     d: &Desired,
     creds: &Credentials,
-    err: &ApiError,
+    old: &Route,
+    ids: &RouteIds,
+    drift: bool,
 ) -> Result<Readiness, Stop> {
-    let view = ctx.cloud.table(creds, &d.table, Duration::ZERO).await.map_err(stop)?;
-    let Some(found) = view.routes.iter().find(|r| r.destination == d.route.destination) else {
-        return Err(Stop::Retry(
-            Readiness::not_ready(
-                reasons::CLOUD_UNAVAILABLE,
-                format!("{}; but the table no longer holds it", describe(err)),
-            ),
-            Error::Inconsistent(format!("{} vanished after RouteAlreadyExists", d.route.destination)),
-        ));
-    };
-    if *found == d.route && d.adoption == AdoptionPolicy::IfIdentical {
-        p.draft.route = Some(d.owned(reasons::ADOPTED));
-        event(ctx, p.obj(), false, reasons::ADOPTED, format!("adopted existing identical route {}", d.route)).await;
-        return Ok(Readiness::ready(reasons::ADOPTED, in_place(d, reasons::ADOPTED)));
-    }
-    let why = if *found == d.route { " (identical, but adoptionPolicy is Never)" } else { "" };
-    Err(Stop::Resync(Readiness::not_ready(
-        reasons::ROUTE_ALREADY_EXISTS,
+    let origin = p.owned().map_or(Origin::Created, |o| o.origin);
+    let note = if drift {
         format!(
-            "{}; {} already routes {} to {} {}{why}; left untouched, rechecked at each resync",
-            describe(err),
-            d.table.route_table_id,
-            found.destination,
-            found.next_type,
-            found.next_hub
-        ),
-    )))
+            "drift corrected: the next hop had been changed outside the operator to {} {}; restored",
+            old.next_type, old.next_hub
+        )
+    } else {
+        format!("replaced {} {} with the new next hop", old.next_type, old.next_hub)
+    };
+    let pending = PendingWrite {
+        operation: PendingOperation::Replace,
+        route: d.owned(Origin::Created, ids),
+        previous: Some(record(&d.table, old, origin, ids)),
+    };
+    let doing = Readiness::not_ready(Reason::Replacing, format!("replacing route {old} with {}", d.route));
+    record_pending(p, ctx, pending, doing).await?;
+    match ctx.cloud.replace(creds, &d.table, old, ids, &d.route).await {
+        Ok(new_ids) => {
+            p.draft.pending = None;
+            p.draft.route = Some(d.owned(Origin::Created, &new_ids));
+            let reason = if drift { Reason::DriftCorrected } else { Reason::Replacing };
+            if drift {
+                ctx.metrics.drift_corrected();
+            }
+            event(ctx, p.obj(), false, reason, format!("{}: {note}", d.route)).await;
+            Ok(Readiness::ready(Reason::Created, format!("{}; {note}", in_place(d, Origin::Created))))
+        }
+        // The pending record stays: the next attempt reads the table to learn what happened.
+        Err(e) => Err(annotate(stop(e), &note)),
+    }
 }
 
-fn with_note(message: String, note: &Option<String>) -> String {
+fn with_note(message: String, note: Option<&str>) -> String {
     match note {
         Some(n) => format!("{message}; {n}"),
         None => message,
     }
 }
 
-fn annotate(stop: Stop, note: &Option<String>) -> Stop {
-    let Some(n) = note else { return stop };
-    let add = |r: Readiness| Readiness {
-        message: format!("{}; {n}, but creating the new route failed, retrying", r.message),
-        ..r
-    };
+fn annotate(stop: Stop, note: &str) -> Stop {
+    let add = |r: Readiness, then: &str| Readiness { message: format!("{}; {note} failed; {then}", r.message), ..r };
     match stop {
-        Stop::Permanent(r) => Stop::Permanent(add(r)),
-        Stop::Resync(r) => Stop::Resync(add(r)),
-        Stop::Retry(r, e) => Stop::Retry(add(r), e),
+        Stop::Permanent(r) => Stop::Permanent(add(r, "waiting for a spec change or the long retry")),
+        Stop::Resync(r) => Stop::Resync(add(r, "rechecked at the next resync")),
+        Stop::Retry(r, e) => Stop::Retry(add(r, "retrying with backoff"), e),
+        Stop::Kube(e) => Stop::Kube(e),
     }
 }

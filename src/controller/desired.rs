@@ -1,9 +1,10 @@
 //! The route a VpcRoute asks for, derived from its spec and checked before anything reaches the
 //! cloud, and conversions between that and what status records. Pure; no I/O.
 
-use crate::cloud::TableRef;
-use crate::crd::{AdoptionPolicy, NextTypeName, OwnedRoute, VpcRoute};
 use vpc_wire::domain::{NextType, Route, normalize_cidr};
+
+use crate::cloud::{RouteIds, TableRef};
+use crate::crd::{AdoptionPolicy, NextTypeName, Origin, OwnedRoute, VpcRoute};
 
 use super::claims::{ClaimKey, claim_of};
 
@@ -43,9 +44,9 @@ impl Desired {
         Ok(Desired { table, route, key, adoption: spec.adoption_policy })
     }
 
-    /// The status record of this route with `origin` (`Created` or `Adopted`).
-    pub fn owned(&self, origin: &str) -> OwnedRoute {
-        record(&self.table, &self.route, origin)
+    /// The status record of this route with `origin` and the cloud's ids.
+    pub fn owned(&self, origin: Origin, ids: &RouteIds) -> OwnedRoute {
+        record(&self.table, &self.route, origin, ids)
     }
 
     /// Whether a recorded route is this one (same place, destination and hop).
@@ -69,8 +70,13 @@ pub fn located(owned: &OwnedRoute) -> Option<(TableRef, Route)> {
     Some((table, route))
 }
 
-/// A status record for a route found in a table (for pending deletes of foreign hops).
-pub fn record(table: &TableRef, route: &Route, origin: &str) -> OwnedRoute {
+/// The cloud ids a status record holds.
+pub fn ids_of(owned: &OwnedRoute) -> RouteIds {
+    RouteIds { route_item_id: owned.route_item_id.clone(), route_id: owned.route_id }
+}
+
+/// A status record for a route in a table.
+pub fn record(table: &TableRef, route: &Route, origin: Origin, ids: &RouteIds) -> OwnedRoute {
     OwnedRoute {
         region: table.region.clone(),
         vpc_id: table.vpc_id.clone(),
@@ -78,6 +84,8 @@ pub fn record(table: &TableRef, route: &Route, origin: &str) -> OwnedRoute {
         destination_cidr_block: route.destination.to_string(),
         next_type: NextTypeName::from(route.next_type),
         next_hub: route.next_hub.clone(),
-        origin: origin.to_string(),
+        origin,
+        route_item_id: ids.route_item_id.clone(),
+        route_id: ids.route_id,
     }
 }

@@ -6,6 +6,7 @@ mod claims;
 mod context;
 mod converge;
 mod credentials;
+mod decide;
 mod desired;
 pub mod errors;
 mod reconcile;

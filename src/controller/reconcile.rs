@@ -12,12 +12,13 @@ use super::backoff::jitter;
 use super::claims::winner_over;
 use super::context::Context;
 use super::converge::{Stop, converge, settle_pending, stop};
+use super::decide::{Cleanup, DeleteStep, cleanup as cleanup_step, delete_step};
 use super::desired::{Desired, located};
 use super::errors::Error;
 use super::report::{Progress, event};
 use crate::cloud::RouteApi;
-use crate::crd::{DeletionPolicy, VpcRoute};
-use crate::reasons;
+use crate::crd::VpcRoute;
+use crate::reasons::Reason;
 use crate::status::Readiness;
 
 /// The finalizer the operator puts on every VpcRoute it acts on.
@@ -58,14 +59,14 @@ async fn apply<A: RouteApi>(obj: Arc<VpcRoute>, ctx: &Context<A>) -> Result<Acti
     let d = match Desired::of(&obj, ctx.config.region.as_deref()) {
         Ok(d) => d,
         Err(msg) => {
-            return finish(p, ctx, Err(Stop::Permanent(Readiness::not_ready(reasons::INVALID_SPEC, msg)))).await;
+            return finish(p, ctx, Err(Stop::Permanent(Readiness::not_ready(Reason::InvalidSpec, msg)))).await;
         }
     };
     p.draft.destination_cidr_block = Some(d.route.destination.to_string());
     let creds = match ctx.credentials.resolve(&obj.namespace().unwrap_or_default(), secret_name(&obj)).await {
         Ok(c) => c,
         Err(e) => {
-            let r = Readiness::not_ready(reasons::CREDENTIALS_NOT_FOUND, e.to_string());
+            let r = Readiness::not_ready(Reason::CredentialsNotFound, e.to_string());
             return finish(p, ctx, Err(Stop::Retry(r, e))).await;
         }
     };
@@ -75,7 +76,9 @@ async fn apply<A: RouteApi>(obj: Arc<VpcRoute>, ctx: &Context<A>) -> Result<Acti
             "{} in {} is already claimed by VpcRoute {owner}; waiting without calling the cloud",
             d.route.destination, d.table.route_table_id
         );
-        p.save(ctx, &Readiness::not_ready(reasons::ROUTE_ALREADY_EXISTS, msg)).await?;
+        let r = Readiness::not_ready(Reason::RouteAlreadyExists, msg);
+        warn_on_change(&p, ctx, &r).await;
+        p.save(ctx, &r).await?;
         return Ok(Action::requeue(jitter(CLAIM_RECHECK, 0.2)));
     }
     let outcome = converge(&mut p, ctx, &d, &creds).await;
@@ -93,48 +96,71 @@ async fn finish<A>(mut p: Progress, ctx: &Context<A>, outcome: Result<Readiness,
             Ok(Action::requeue(jitter(ctx.config.resync(), 0.1)))
         }
         Err(Stop::Resync(r)) => {
+            warn_on_change(&p, ctx, &r).await;
             p.save(ctx, &r).await?;
             ctx.backoff.reset(&key);
             Ok(Action::requeue(jitter(ctx.config.resync(), 0.1)))
         }
         Err(Stop::Permanent(r)) => {
-            if p.reason_changes(&r) {
-                event(ctx, p.obj(), true, r.reason, r.message.clone()).await;
-            }
+            warn_on_change(&p, ctx, &r).await;
             p.save(ctx, &r).await?;
             let wait = jitter(ctx.config.permanent_retry(), 0.1);
             ctx.backoff.hold(&key, generation, wait);
             Ok(Action::requeue(wait))
         }
         Err(Stop::Retry(r, e)) => {
-            if p.reason_changes(&r) {
-                event(ctx, p.obj(), true, r.reason, r.message.clone()).await;
-            }
+            warn_on_change(&p, ctx, &r).await;
             p.save(ctx, &r).await?;
             Err(e)
         }
+        Err(Stop::Kube(e)) => Err(e),
     }
 }
 
-/// On delete: removes the route this resource owns (unless `Orphan`), then releases it.
+/// Publishes a Warning when the Ready reason changes, so a failure that repeats is told once.
+async fn warn_on_change<A>(p: &Progress, ctx: &Context<A>, r: &Readiness) {
+    if p.reason_changes(r) {
+        event(ctx, p.obj(), true, r.reason, r.message.clone()).await;
+    }
+}
+
+/// On delete: removes the route this resource owns (unless `Orphan`), then releases it. The
+/// delete is decided on a fresh read of the table: only a route that still has the destination,
+/// hop (and id) this resource owns is deleted.
 async fn cleanup<A: RouteApi>(obj: Arc<VpcRoute>, ctx: &Context<A>) -> Result<Action, Error> {
     let mut p = Progress::new(obj.clone());
     ctx.backoff.reset(&key_of(&obj));
-    if p.owned().is_none() && p.pending().is_none() {
-        return Ok(Action::await_change());
-    }
-    if obj.spec.deletion_policy == DeletionPolicy::Orphan {
-        let note = format!("deletionPolicy Orphan: left route {} in place", describe_owned(&p));
-        event(ctx, &obj, false, "Orphaned", note).await;
-        return Ok(Action::await_change());
+    match cleanup_step(obj.spec.deletion_policy, p.owned(), p.pending()) {
+        Cleanup::Release => return Ok(Action::await_change()),
+        Cleanup::Orphan => {
+            let note = format!("deletionPolicy Orphan: left route {} in place", describe_owned(&p));
+            event(ctx, &obj, false, Reason::Orphaned, note).await;
+            return Ok(Action::await_change());
+        }
+        Cleanup::Inspect => {}
     }
     let creds = ctx.credentials.resolve(&obj.namespace().unwrap_or_default(), secret_name(&obj)).await?;
-    if let Err(s) = settle_pending(&mut p, ctx, &creds).await {
-        return Err(into_error(s));
-    }
-    let Some((table, route)) = p.owned().and_then(located) else { return Ok(Action::await_change()) };
-    ctx.cloud.delete(&creds, &table, &route).await.map_err(|e| into_error(stop(e)))?;
-    event(ctx, &obj, false, "Deleted", format!("deleted route {route} from {}", table.route_table_id)).await;
+    settle_pending(&mut p, ctx, &creds).await.map_err(into_error)?;
+    let Some(owned) = p.owned().cloned() else { return Ok(Action::await_change()) };
+    let Some((table, _)) = located(&owned) else { return Ok(Action::await_change()) };
+    let view = ctx.cloud.table(&creds, &table, Duration::ZERO).await.map_err(|e| into_error(stop(e)))?;
+    let note = match delete_step(&owned, &view) {
+        DeleteStep::Delete(route, ids) => {
+            ctx.cloud.delete(&creds, &table, &route, &ids).await.map_err(|e| into_error(stop(e)))?;
+            format!("deleted route {route} from {}", table.route_table_id)
+        }
+        DeleteStep::Gone => format!("route {} was already gone from {}", describe_owned(&p), table.route_table_id),
+        DeleteStep::NotOurs(found) => {
+            let note = format!(
+                "not deleting {found} from {}: it is no longer the route this resource owned ({})",
+                table.route_table_id,
+                describe_owned(&p)
+            );
+            event(ctx, &obj, true, Reason::Orphaned, note).await;
+            return Ok(Action::await_change());
+        }
+    };
+    event(ctx, &obj, false, Reason::Deleted, note).await;
     Ok(Action::await_change())
 }
 
@@ -144,7 +170,7 @@ fn describe_owned(p: &Progress) -> String {
 
 fn into_error(s: Stop) -> Error {
     match s {
-        Stop::Retry(_, e) => e,
+        Stop::Retry(_, e) | Stop::Kube(e) => e,
         Stop::Permanent(r) | Stop::Resync(r) => Error::Inconsistent(format!("{}: {}", r.reason, r.message)),
     }
 }

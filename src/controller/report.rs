@@ -11,6 +11,7 @@ use serde_json::json;
 use super::context::Context;
 use super::errors::Error;
 use crate::crd::{OwnedRoute, PendingWrite, VpcRoute, VpcRouteStatus};
+use crate::reasons::Reason;
 use crate::status::{Readiness, ready_condition, with_readiness};
 
 /// The field manager for everything the operator writes.
@@ -44,7 +45,7 @@ impl Progress {
     /// Whether `readiness` changes the Ready reason the resource had when this reconcile began
     /// (Warnings are published on changes, so a failure that repeats does not repeat its event).
     pub fn reason_changes(&self, readiness: &Readiness) -> bool {
-        ready_condition(self.obj.status.as_ref()).map(|c| c.reason.as_str()) != Some(readiness.reason)
+        ready_condition(self.obj.status.as_ref()).map(|c| c.reason.as_str()) != Some(readiness.reason.as_str())
     }
 
     /// The pending write, if any.
@@ -74,10 +75,10 @@ impl Progress {
 }
 
 /// Publishes an Event on the resource (the recorder aggregates repeats); failures are logged.
-pub async fn event<A>(ctx: &Context<A>, obj: &VpcRoute, warning: bool, reason: &str, note: String) {
+pub async fn event<A>(ctx: &Context<A>, obj: &VpcRoute, warning: bool, reason: Reason, note: String) {
     let ev = Event {
         type_: if warning { EventType::Warning } else { EventType::Normal },
-        reason: reason.to_string(),
+        reason: reason.as_str().to_string(),
         note: Some(note),
         action: "Reconcile".into(),
         secondary: None,
