@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod client;
+pub mod client3;
 pub mod cloud;
 pub mod config;
 pub mod controller;

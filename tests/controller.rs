@@ -75,7 +75,15 @@ async fn route_already_in_the_table_with_another_hop_names_the_hop_and_is_left_u
     let (env, sim, _op) = setup("ctl-exists", WORLD, &[]).await;
     create(&env.client, &env.namespace, "taken", spec(PREEXISTING_ROUTE.0)).await;
     let c = wait_reason(&env.client, &env.namespace, "taken", "False", "RouteAlreadyExists").await;
-    assert!(c.message.contains("RouteAlreadyExists") && c.message.contains(PREEXISTING_ROUTE.2), "{}", c.message);
+    assert_eq!(
+        c.message,
+        format!(
+            "{TEST_TABLE} already routes {} to NatGateway(8) {}; left untouched, rechecked at each resync",
+            PREEXISTING_ROUTE.0, PREEXISTING_ROUTE.2
+        )
+    );
+    let creates = sim.calls().await.get("CreateRoute").copied().unwrap_or(0);
+    assert_eq!(creates, 0, "the table read showed the conflict; no create was sent");
     let routes = sim.routes(TEST_TABLE).await;
     let pre = (PREEXISTING_ROUTE.0.to_string(), PREEXISTING_ROUTE.1, PREEXISTING_ROUTE.2.to_string());
     assert!(routes.contains(&pre), "the existing route must be untouched: {routes:?}");
@@ -154,24 +162,29 @@ async fn ten_injected_internal_errors_still_end_ready_with_one_route() {
 }
 
 #[tokio::test]
-async fn a_permanent_error_does_not_hot_loop_for_a_minute() {
-    let (env, sim, _op) = setup("ctl-quiet", WORLD, &[]).await;
+async fn a_permanent_error_is_held_for_its_period_and_then_tried_exactly_once_more() {
+    // Fast retries (100 ms base): a hot loop would make several calls within the quiet window.
+    let (env, sim, _op) = setup("ctl-quiet", WORLD, &["--permanent-retry-seconds", "8"]).await;
     let mut s = spec("10.63.0.0/16");
     s.next_hub = "vpngw-nosuch02".into();
     create(&env.client, &env.namespace, "wrong-hub", s).await;
     wait_reason(&env.client, &env.namespace, "wrong-hub", "False", "InvalidRouteNextHub").await;
     let api = support::routes::api(&env.client, &env.namespace);
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let before = sim.calls().await;
+    let creates = || async { sim.calls().await.get("CreateRoute").copied().unwrap_or(0) };
+    let first = creates().await;
     let version = api.get("wrong-hub").await.map(|o| o.metadata.resource_version).unwrap_or_default();
-    let warnings = warning_events(&env, "InvalidRouteNextHub").await;
-    assert_eq!(warnings, 1, "one Warning event for the failure");
-    tokio::time::sleep(Duration::from_secs(60)).await;
-    let after = sim.calls().await;
-    assert_eq!(before, after, "cloud calls changed during a minute of a permanent error");
-    let version_after = api.get("wrong-hub").await.map(|o| o.metadata.resource_version).unwrap_or_default();
-    assert_eq!(version, version_after, "the resource was rewritten while nothing changed");
-    assert_eq!(warning_events(&env, "InvalidRouteNextHub").await, warnings, "the Warning must not repeat");
+    assert_eq!(warning_events(&env, "InvalidRouteNextHub").await, 1, "one Warning event for the failure");
+    let quiet = Duration::from_secs(4);
+    tokio::time::sleep(quiet).await; // an observation window: nothing may happen in it
+    assert_eq!(creates().await, first, "the cloud was called again within {quiet:?} of a permanent error");
+    let version_now = api.get("wrong-hub").await.map(|o| o.metadata.resource_version).unwrap_or_default();
+    assert_eq!(version, version_now, "the resource was rewritten while nothing changed");
+    support::cluster::wait_for("the retry after the 8 s hold", Duration::from_secs(30), || async {
+        (creates().await > first).then_some(())
+    })
+    .await;
+    assert_eq!(creates().await, first + 1, "exactly one retry after the hold");
+    assert_eq!(warning_events(&env, "InvalidRouteNextHub").await, 1, "the Warning must not repeat");
 }
 
 #[tokio::test]

@@ -273,18 +273,31 @@ async fn lost_create_responses_end_with_each_route_once_and_every_resource_creat
 }
 
 #[tokio::test]
-async fn a_restarted_operator_does_not_call_create_again_for_ready_routes() {
-    let (env, sim, mut op) = setup_lc("lc-restart", &[]).await;
+async fn a_restarted_operator_verifies_every_route_with_one_read_and_writes_nothing() {
+    let addr = format!("127.0.0.1:{}", support::operator::free_port());
+    let (env, sim, mut op) = setup_lc("lc-restart", &["--http-addr", &addr]).await;
     for i in 0..5 {
         create(&env.client, &env.namespace, &format!("r{i}"), spec(&format!("10.113.{i}.0/24"))).await;
     }
     for i in 0..5 {
         wait_reason(&env.client, &env.namespace, &format!("r{i}"), "True", "Created").await;
     }
+    let versions = |api: Api<vpcroute_operator::crd::VpcRoute>| async move {
+        let list = api.list(&ListParams::default()).await.unwrap();
+        list.items.into_iter().map(|o| o.metadata.resource_version.unwrap_or_default()).collect::<Vec<_>>()
+    };
+    let before = versions(api(&env.client, &env.namespace)).await;
     assert!(op.terminate(), "the operator must exit cleanly on SIGTERM:\n{}", op.log());
-    let creates = calls(&sim, "CreateRoute").await;
+    sim.reset_calls().await;
     op.restart();
-    tokio::time::sleep(Duration::from_secs(5)).await;
-    assert_eq!(calls(&sim, "CreateRoute").await, creates);
-    assert!(calls(&sim, "DescribeRouteTable").await <= 2, "one table read after restart is enough");
+    wait_for("every resource to be reconciled by the restarted operator", SETTLE, || async {
+        let text = support::operator::scrape(&addr).await?;
+        (support::operator::metric_total(&text, "vpcroute_reconciles_total{result=\"ok\"") >= 5.0).then_some(())
+    })
+    .await;
+    let calls = sim.calls().await;
+    let count = |a: &str| calls.get(a).copied().unwrap_or(0);
+    assert_eq!((count("CreateRoute"), count("DeleteRoute")), (0, 0), "no cloud write after a restart: {calls:?}");
+    assert_eq!(count("DescribeRouteTable"), 1, "one read of the one table verifies all five: {calls:?}");
+    assert_eq!(versions(api(&env.client, &env.namespace)).await, before, "no status write after a restart");
 }

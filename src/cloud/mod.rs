@@ -9,6 +9,7 @@ mod error;
 pub mod memory;
 mod metered;
 mod v2;
+mod v3;
 
 use std::collections::BTreeMap;
 use std::future::Future;

@@ -47,7 +47,7 @@ pub async fn converge<A: RouteApi>(
     settle_pending(p, ctx, creds).await?;
     let mut max_age = ctx.config.resync();
     for _ in 0..MAX_LOOKS {
-        let view = ctx.cloud.table(creds, &d.table, max_age).await.map_err(stop)?;
+        let view = read(ctx, creds, &d.table, max_age).await?;
         let step = decide(d, p.owned(), &view);
         if !max_age.is_zero() && needs_fresh_view(&step, p.owned()) {
             max_age = Duration::ZERO;
@@ -75,11 +75,27 @@ pub async fn converge<A: RouteApi>(
 pub async fn settle_pending<A: RouteApi>(p: &mut Progress, ctx: &Context<A>, creds: &Credentials) -> Result<(), Stop> {
     let Some(pending) = p.pending().cloned() else { return Ok(()) };
     if let Some((table, _)) = super::desired::located(&pending.route) {
-        let view = ctx.cloud.table(creds, &table, Duration::ZERO).await.map_err(stop)?;
+        let view = read(ctx, creds, &table, Duration::ZERO).await?;
         p.draft.route = settle(&pending, p.owned(), &view);
     }
     p.draft.pending = None;
     Ok(())
+}
+
+/// A view of the table no older than `max_age`. A table the cloud does not show reads as empty:
+/// the create that follows gets the cloud's own precise answer (`InvalidVpc`,
+/// `InvalidRouteTableId`, …) instead of a guess made from a listing.
+pub async fn read<A: RouteApi>(
+    ctx: &Context<A>,
+    creds: &Credentials,
+    table: &crate::cloud::TableRef,
+    max_age: Duration,
+) -> Result<std::sync::Arc<crate::cloud::TableView>, Stop> {
+    match ctx.cloud.table(creds, table, max_age).await {
+        Ok(view) => Ok(view),
+        Err(e) if e.is_not_found() => Ok(std::sync::Arc::default()),
+        Err(e) => Err(stop(e)),
+    }
 }
 
 fn still_ready(p: &mut Progress, d: &Desired, ids: &RouteIds) -> Readiness {

@@ -11,7 +11,7 @@ use kube::{Api, Resource, ResourceExt};
 use super::backoff::jitter;
 use super::claims::winner_over;
 use super::context::Context;
-use super::converge::{Stop, converge, settle_pending, stop};
+use super::converge::{Stop, converge, read, settle_pending, stop};
 use super::decide::{Cleanup, DeleteStep, cleanup as cleanup_step, delete_step};
 use super::desired::{Desired, located};
 use super::errors::Error;
@@ -143,7 +143,7 @@ async fn cleanup<A: RouteApi>(obj: Arc<VpcRoute>, ctx: &Context<A>) -> Result<Ac
     settle_pending(&mut p, ctx, &creds).await.map_err(into_error)?;
     let Some(owned) = p.owned().cloned() else { return Ok(Action::await_change()) };
     let Some((table, _)) = located(&owned) else { return Ok(Action::await_change()) };
-    let view = ctx.cloud.table(&creds, &table, Duration::ZERO).await.map_err(|e| into_error(stop(e)))?;
+    let view = read(ctx, &creds, &table, Duration::ZERO).await.map_err(into_error)?;
     let note = match delete_step(&owned, &view) {
         DeleteStep::Delete(route, ids) => {
             ctx.cloud.delete(&creds, &table, &route, &ids).await.map_err(|e| into_error(stop(e)))?;

@@ -147,3 +147,19 @@ pub async fn setup(prefix: &str, world: &str, extra: &[&str]) -> (TestEnv, Sim, 
     let op = Operator::start(&env, &sim, &flags);
     (env, sim, op)
 }
+
+/// The operator's `/metrics` text at `addr` (`host:port`), or `None` while it does not answer.
+pub async fn scrape(addr: &str) -> Option<String> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = reqwest::Client::builder().timeout(std::time::Duration::from_secs(5)).build().ok()?;
+    http.get(format!("http://{addr}/metrics")).send().await.ok()?.text().await.ok()
+}
+
+/// The sum of every sample of `series` (a metric name, optionally with the start of its label
+/// set, e.g. `vpcroute_reconciles_total{result="ok"`) in a metrics text.
+pub fn metric_total(text: &str, series: &str) -> f64 {
+    text.lines()
+        .filter(|l| l.starts_with(series) && !l.starts_with('#'))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}

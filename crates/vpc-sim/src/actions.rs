@@ -5,7 +5,7 @@
 use vpc_wire::domain::{NextType, Route, normalize_cidr};
 use vpc_wire::v2::codes::{self, desc};
 
-use crate::model::{Region, Table, Vpc};
+use crate::model::{Region, RouteIds, StoredRoute, Table, Vpc};
 use crate::params::RouteEntry;
 use crate::reply::ApiError;
 
@@ -18,9 +18,11 @@ pub struct Target<'a> {
     pub table_id: &'a str,
 }
 
-/// Adds every entry to the table, or none of them. Returns the routes added.
+/// Adds every entry to the table (each with fresh ids from `ids`), or none of them. Returns the
+/// routes added.
 pub fn create_routes(
     region: Option<&mut Region>,
+    ids: &mut RouteIds,
     quota: usize,
     target: Target<'_>,
     entries: &[RouteEntry],
@@ -29,7 +31,7 @@ pub fn create_routes(
     let table = find_table(vpc, target)?;
     let routes = check_create(vpc, table, quota, entries)?;
     let table = vpc.table_mut(target.table_id).ok_or_else(|| table_not_found(target))?;
-    table.routes.extend(routes.iter().cloned());
+    table.routes.extend(routes.iter().map(|r| StoredRoute::new(r.clone(), ids)));
     Ok(routes)
 }
 
@@ -44,7 +46,7 @@ pub fn delete_routes(
     let mut doomed: Vec<Route> = Vec::with_capacity(entries.len());
     for entry in entries {
         let wanted = parse_entry(entry)?;
-        if !table.routes.contains(&wanted) {
+        if !table.routes.iter().any(|r| r.route == wanted) {
             let message = format!("{}: no route {wanted} in {}", at(entry), target.table_id);
             return Err(ApiError::new(codes::RESOURCE_NOT_FOUND, desc::INVALID_ROUTE, message));
         }
@@ -53,7 +55,7 @@ pub fn delete_routes(
         }
     }
     let table = vpc.table_mut(target.table_id).ok_or_else(|| table_not_found(target))?;
-    table.routes.retain(|r| !doomed.contains(r));
+    table.routes.retain(|r| !doomed.contains(&r.route));
     Ok(doomed)
 }
 
@@ -84,9 +86,9 @@ fn check_create(vpc: &Vpc, table: &Table, quota: usize, entries: &[RouteEntry]) 
     for entry in entries {
         let route = parse_entry(entry)?;
         check_against_vpc(vpc, entry, &route)?;
-        if let Some(existing) = table.routes.iter().find(|r| r.destination == route.destination) {
+        if let Some(existing) = table.route_to(&route.destination) {
             let message =
-                format!("{}: {} already has a route in {}: {existing}", at(entry), route.destination, table.id);
+                format!("{}: {} already has a route in {}: {}", at(entry), route.destination, table.id, existing.route);
             return Err(ApiError::business(desc::ROUTE_ALREADY_EXISTS, message));
         }
         if accepted.iter().any(|r| r.destination == route.destination) {
@@ -165,7 +167,7 @@ accounts:
     fn a_failing_entry_leaves_the_table_untouched_and_is_named() {
         let mut r = region();
         let batch = [entry(0, "121.0.23.51/16", "1", "vpngw-a"), entry(1, "10.0.9.0/24", "1", "vpngw-a")];
-        let err = create_routes(Some(&mut r), 50, TARGET, &batch).unwrap_err();
+        let err = create_routes(Some(&mut r), &mut RouteIds::default(), 50, TARGET, &batch).unwrap_err();
         assert_eq!(err.code_desc, desc::INVALID_DESTINATION_CIDR);
         assert!(err.message.contains("routeSet.1 (10.0.9.0/24)"), "{}", err.message);
         assert!(r.vpc("vpc-a").unwrap().table("rtb-a").unwrap().routes.is_empty());
@@ -174,16 +176,18 @@ accounts:
     #[test]
     fn the_quota_counts_existing_and_batch_routes() {
         let mut r = region();
-        create_routes(Some(&mut r), 2, TARGET, &[entry(0, "1.0.0.0/8", "1", "vpngw-a")]).unwrap();
+        create_routes(Some(&mut r), &mut RouteIds::default(), 2, TARGET, &[entry(0, "1.0.0.0/8", "1", "vpngw-a")])
+            .unwrap();
         let batch = [entry(0, "2.0.0.0/8", "1", "vpngw-a"), entry(1, "3.0.0.0/8", "1", "vpngw-a")];
-        let err = create_routes(Some(&mut r), 2, TARGET, &batch).unwrap_err();
+        let err = create_routes(Some(&mut r), &mut RouteIds::default(), 2, TARGET, &batch).unwrap_err();
         assert_eq!((err.code_desc, err.message.starts_with("routeSet.1")), (desc::ROUTE_LIMIT_EXCEEDED, true));
     }
 
     #[test]
     fn delete_needs_an_exact_match_and_answers_5000_otherwise() {
         let mut r = region();
-        create_routes(Some(&mut r), 50, TARGET, &[entry(0, "1.2.3.4/8", "1", "vpngw-a")]).unwrap();
+        create_routes(Some(&mut r), &mut RouteIds::default(), 50, TARGET, &[entry(0, "1.2.3.4/8", "1", "vpngw-a")])
+            .unwrap();
         let wrong_hub = delete_routes(Some(&mut r), TARGET, &[entry(0, "1.0.0.0/8", "1", "vpngw-b")]).unwrap_err();
         assert_eq!((wrong_hub.code, wrong_hub.code_desc), (codes::RESOURCE_NOT_FOUND, desc::INVALID_ROUTE));
         let gone = delete_routes(Some(&mut r), TARGET, &[entry(0, "1.0.0.0/8", "1", "vpngw-a")]).unwrap();

@@ -23,8 +23,8 @@ use crate::server::ConnHandle;
 /// The path the API answers on.
 pub const API_PATH: &str = "/v2/index.php";
 /// Bodies of the `http500` and `http503` faults: not an API envelope.
-const HTML_500: &str = "<html><body>500 Internal Server Error</body></html>";
-const HTML_503: &str = "<html><body>503 Service Unavailable</body></html>";
+pub(crate) const HTML_500: &str = "<html><body>500 Internal Server Error</body></html>";
+pub(crate) const HTML_503: &str = "<html><body>503 Service Unavailable</body></html>";
 
 /// The actions the emulator implements.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -128,12 +128,12 @@ fn rate_limited() -> ApiError {
 }
 
 /// The host the client signed: the `Host` header, else the request target's authority.
-fn host(headers: &HeaderMap, uri: &Uri) -> String {
+pub(crate) fn host(headers: &HeaderMap, uri: &Uri) -> String {
     let header = headers.get(header::HOST).and_then(|h| h.to_str().ok());
     header.map(str::to_string).or_else(|| uri.authority().map(|a| a.to_string())).unwrap_or_default()
 }
 
-fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
@@ -162,9 +162,9 @@ fn run(app: &App, action: Action, secret_id: &str, params: &Params, request_id: 
             let entries = params.route_set()?;
             let routes = app.mutate(|cloud| {
                 let quota = cloud.route_quota;
-                let region = cloud.account_mut(secret_id).and_then(|a| a.region_mut(region));
+                let (region, ids) = cloud.region_and_ids(secret_id, region);
                 match action {
-                    Action::CreateRoute => actions::create_routes(region, quota, target, &entries),
+                    Action::CreateRoute => actions::create_routes(region, ids, quota, target, &entries),
                     _ => actions::delete_routes(region, target, &entries),
                 }
             })?;
@@ -200,7 +200,7 @@ fn answer(request_id: &str, action: &str, outcome: Result<Response, ApiError>) -
 }
 
 /// Closes the connection without an answer; the handler never completes.
-async fn drop_connection(conn: Option<Extension<ConnHandle>>, request_id: &str, action: &str) -> Response {
+pub(crate) async fn drop_connection(conn: Option<Extension<ConnHandle>>, request_id: &str, action: &str) -> Response {
     tracing::info!(request_id, action, "dropping the connection (injected fault)");
     match conn {
         Some(Extension(handle)) => {

@@ -80,6 +80,7 @@ impl App {
         if let Some(path) = &state_file {
             if let Some(snap) = persist::load(path)? {
                 let tables = persist::restore(&mut cloud, snap);
+                cloud.fill_ids();
                 tracing::info!(path = %path.display(), tables, "restored routes from the state file");
             }
             // Written now so that an unwritable path stops the start instead of failing every change.

@@ -14,6 +14,7 @@ use vpc_wire::domain::{NextType, Route};
 
 use crate::app::{App, NotSaved};
 use crate::faults::FaultSpec;
+use crate::model::StoredRoute;
 use crate::persist;
 
 /// `GET /_sim/state`: every account's routes (no secrets).
@@ -104,15 +105,15 @@ pub enum EditError {
 pub async fn edit(State(app): State<Arc<App>>, Json(edit): Json<Edit>) -> Response {
     tracing::info!(?edit, "edit by hand");
     let outcome = app.mutate(|cloud| {
-        let region = cloud.account_mut(&edit.secret_id).and_then(|a| a.region_mut(&edit.region));
+        let (region, ids) = cloud.region_and_ids(&edit.secret_id, &edit.region);
         let table = region.and_then(|r| r.table_mut(&edit.route_table_id)).ok_or_else(|| {
             EditError::NotFound(format!("no route table {} for that account and region", edit.route_table_id))
         })?;
         let route = edited_route(&edit)?;
-        let existing = table.routes.iter().position(|r| r.destination == route.destination);
+        let existing = table.routes.iter().position(|r| r.route.destination == route.destination);
         match (&edit.op, existing) {
-            (EditOp::Put, Some(i)) => table.routes[i] = route,
-            (EditOp::Put, None) => table.routes.push(route),
+            (EditOp::Put, Some(i)) => table.routes[i].route = route,
+            (EditOp::Put, None) => table.routes.push(StoredRoute::new(route, ids)),
             (EditOp::Delete, Some(i)) => drop(table.routes.remove(i)),
             (EditOp::Delete, None) => return Err(EditError::NotFound("no route for that destination".into())),
         }

@@ -85,7 +85,8 @@ fn table_view(vpc: &Vpc, index: usize, table: &Table) -> TableView {
         un_next_hub: LOCAL.into(),
         description: String::new(),
     };
-    let route_set: Vec<RouteView> = std::iter::once(local).chain(table.routes.iter().map(route_view)).collect();
+    let route_set: Vec<RouteView> =
+        std::iter::once(local).chain(table.routes.iter().map(|r| route_view(&r.route))).collect();
     TableView {
         un_vpc_id: vpc.vpc_id.clone(),
         vpc_name: vpc.name.clone(),

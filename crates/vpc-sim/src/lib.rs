@@ -20,6 +20,11 @@ pub mod persist;
 pub mod reply;
 pub mod server;
 pub mod tls;
+pub mod v3_api;
+pub mod v3_auth;
+pub mod v3_describe;
+pub mod v3_reply;
+pub mod v3_routes;
 pub mod world;
 
 use std::future::Future;
@@ -41,6 +46,14 @@ pub enum TlsSource {
     Generate {
         /// Where to write the CA certificate (PEM).
         ca_out: Option<PathBuf>,
+    },
+    /// Like [`TlsSource::Generate`], with the server certificate also valid for `names` (DNS
+    /// names or IP addresses, e.g. `vpc.sim.test` for tools that insist on a `vpc.<domain>` host).
+    GenerateWithNames {
+        /// Where to write the CA certificate (PEM).
+        ca_out: Option<PathBuf>,
+        /// Extra names beside `127.0.0.1`, `::1` and `localhost`.
+        names: Vec<String>,
     },
     /// A certificate chain and key read from PEM files.
     Files {
@@ -113,9 +126,14 @@ fn prepare(options: Options) -> Result<(Prepared, SocketAddr), StartError> {
     let app = Arc::new(App::new(world, state)?);
     let identity = match &tls {
         TlsSource::Files { cert, key } => tls::load(cert, key)?,
-        TlsSource::Generate { .. } => tls::generate()?,
+        TlsSource::Generate { .. } => tls::generate(&[])?,
+        TlsSource::GenerateWithNames { names, .. } => tls::generate(names)?,
     };
-    if let (TlsSource::Generate { ca_out: Some(path) }, Some(pem)) = (&tls, &identity.ca_pem) {
+    let ca_out = match &tls {
+        TlsSource::Generate { ca_out } | TlsSource::GenerateWithNames { ca_out, .. } => ca_out.as_ref(),
+        TlsSource::Files { .. } => None,
+    };
+    if let (Some(path), Some(pem)) = (ca_out, &identity.ca_pem) {
         persist::write_atomically(path, pem.as_bytes())
             .map_err(|source| StartError::CaOut { path: path.clone(), source })?;
     }

@@ -11,8 +11,9 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 use vpc_sim::{Options, StartError, TlsSource};
 
-/// Local emulator of the Tencent Cloud VPC API 2.0 (CreateRoute, DeleteRoute,
-/// DescribeRouteTable, DescribeVpcEx) over HTTPS.
+/// Local emulator of the Tencent Cloud VPC API over HTTPS: 2.0 on /v2/index.php (CreateRoute,
+/// DeleteRoute, DescribeRouteTable, DescribeVpcEx) and 3.0 on / (CreateRoutes, DeleteRoutes,
+/// ReplaceRoutes, EnableRoutes, DisableRoutes, DescribeRouteTables, DescribeVpcs, DescribeVpcLimits).
 #[derive(Debug, Parser)]
 #[command(name = "vpc-sim", version)]
 struct Args {
@@ -34,6 +35,9 @@ struct Args {
     /// The private key (PEM) of --tls-cert.
     #[arg(long, requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    /// An extra name (DNS name or IP address) for the generated certificate; repeatable.
+    #[arg(long = "tls-name", value_name = "NAME", conflicts_with = "tls_cert")]
+    tls_names: Vec<String>,
 }
 
 fn main() -> ExitCode {
@@ -60,7 +64,8 @@ fn run(args: Args) -> Result<(), MainError> {
     let world = vpc_sim::world::load(&args.world).map_err(StartError::from)?;
     let tls = match (args.tls_cert, args.tls_key) {
         (Some(cert), Some(key)) => TlsSource::Files { cert, key },
-        _ => TlsSource::Generate { ca_out: args.ca_out },
+        _ if args.tls_names.is_empty() => TlsSource::Generate { ca_out: args.ca_out },
+        _ => TlsSource::GenerateWithNames { ca_out: args.ca_out, names: args.tls_names },
     };
     let options = Options { listen: args.listen, world, state: args.state, tls };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(StartError::Runtime)?;

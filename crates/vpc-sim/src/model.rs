@@ -30,6 +30,89 @@ pub struct Cloud {
     pub route_quota: usize,
     /// The accounts, in world-file order.
     pub accounts: Vec<Account>,
+    /// Hands out route ids, unique across the cloud.
+    pub ids: RouteIds,
+}
+
+/// Hands out `RouteId`s (a counter shared by every table) and `RouteItemId`s (`rti-` and 8
+/// random lower-case letters and digits).
+#[derive(Debug, Clone)]
+pub struct RouteIds {
+    next: u64,
+}
+
+impl Default for RouteIds {
+    fn default() -> RouteIds {
+        RouteIds { next: 1 }
+    }
+}
+
+impl RouteIds {
+    /// A fresh numeric id and item id.
+    pub fn allocate(&mut self) -> (u64, String) {
+        let id = self.next;
+        self.next += 1;
+        (id, item_id())
+    }
+
+    /// Makes sure ids handed out later are above `used`.
+    fn reserve(&mut self, used: u64) {
+        self.next = self.next.max(used.saturating_add(1));
+    }
+}
+
+/// A fresh `rti-` id: 8 random lower-case letters and digits.
+fn item_id() -> String {
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let suffix: String = (0..8).map(|_| char::from(ALPHABET[rand::random_range(0..ALPHABET.len())])).collect();
+    format!("rti-{suffix}")
+}
+
+/// `YYYY-MM-DD HH:MM:SS` (UTC) of now.
+pub fn now_text() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    let (y, m, d) = vpc_wire::v3::sign::civil_from_days(secs.div_euclid(86_400));
+    let t = secs.rem_euclid(86_400);
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}", t / 3600, t / 60 % 60, t % 60)
+}
+
+/// A route with its identity and the 3.0 attributes 2.0 does not show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRoute {
+    /// Destination and next hop.
+    pub route: Route,
+    /// `RouteId` (0 until [`Cloud::fill_ids`] gives it one).
+    pub id: u64,
+    /// `RouteItemId` (`rti-…`; empty until [`Cloud::fill_ids`]).
+    pub item_id: String,
+    /// `RouteDescription`.
+    pub description: String,
+    /// `Enabled`.
+    pub enabled: bool,
+    /// `CreatedTime`, `YYYY-MM-DD HH:MM:SS` UTC.
+    pub created: String,
+}
+
+impl StoredRoute {
+    /// A new enabled route with fresh ids, created now.
+    pub fn new(route: Route, ids: &mut RouteIds) -> StoredRoute {
+        let (id, item_id) = ids.allocate();
+        StoredRoute { route, id, item_id, description: String::new(), enabled: true, created: now_text() }
+    }
+
+    /// A route without ids yet (world file, old state files).
+    pub fn unnumbered(route: Route) -> StoredRoute {
+        StoredRoute {
+            route,
+            id: 0,
+            item_id: String::new(),
+            description: String::new(),
+            enabled: true,
+            created: now_text(),
+        }
+    }
 }
 
 /// One API key pair (with an optional STS token) and the regions it owns.
@@ -71,7 +154,7 @@ pub struct Vpc {
     pub gateways: Vec<Gateway>,
 }
 
-/// One route table and its routes (the `Local` system route is implicit).
+/// One route table and its routes (the `Local` system route is implicit, with its own ids).
 #[derive(Debug)]
 pub struct Table {
     /// `rtb-…` id.
@@ -79,7 +162,23 @@ pub struct Table {
     /// Display name.
     pub name: String,
     /// Routes in the order they were created.
-    pub routes: Vec<Route>,
+    pub routes: Vec<StoredRoute>,
+    /// `RouteId` of the system route (0 until [`Cloud::fill_ids`]).
+    pub local_id: u64,
+    /// `RouteItemId` of the system route.
+    pub local_item_id: String,
+}
+
+impl Table {
+    /// An empty table without ids yet.
+    pub fn new(id: String, name: String, routes: Vec<StoredRoute>) -> Table {
+        Table { id, name, routes, local_id: 0, local_item_id: String::new() }
+    }
+
+    /// The route for this destination, if any.
+    pub fn route_to(&self, destination: &Ipv4Net) -> Option<&StoredRoute> {
+        self.routes.iter().find(|r| r.route.destination == *destination)
+    }
 }
 
 /// A next hop a route may point at.
@@ -92,6 +191,39 @@ pub struct Gateway {
 }
 
 impl Cloud {
+    /// Gives every route and system route that has no id yet a fresh one, above every id in use.
+    pub fn fill_ids(&mut self) {
+        let tables = || self.accounts.iter().flat_map(|a| a.regions.values()).flat_map(|r| &r.vpcs);
+        let used = tables().flat_map(|v| &v.tables).flat_map(|t| t.routes.iter().map(|r| r.id).chain([t.local_id]));
+        let used = used.max().unwrap_or(0);
+        self.ids.reserve(used);
+        let Cloud { accounts, ids, .. } = self;
+        let tables = accounts.iter_mut().flat_map(|a| a.regions.values_mut()).flat_map(|r| &mut r.vpcs);
+        for table in tables.flat_map(|v| &mut v.tables) {
+            if table.local_id == 0 {
+                table.local_id = ids.allocate().0;
+            }
+            if table.local_item_id.is_empty() {
+                table.local_item_id = item_id();
+            }
+            for route in &mut table.routes {
+                if route.id == 0 {
+                    route.id = ids.allocate().0;
+                }
+                if route.item_id.is_empty() {
+                    route.item_id = item_id();
+                }
+            }
+        }
+    }
+
+    /// One region of an account, with the id allocator beside it (for changes).
+    pub fn region_and_ids(&mut self, secret_id: &str, region: &str) -> (Option<&mut Region>, &mut RouteIds) {
+        let Cloud { accounts, ids, .. } = self;
+        let account = accounts.iter_mut().find(|a| a.secret_id == secret_id);
+        (account.and_then(|a| a.region_mut(region)), ids)
+    }
+
     /// The account a SecretId names.
     pub fn account(&self, secret_id: &str) -> Option<&Account> {
         self.accounts.iter().find(|a| a.secret_id == secret_id)

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use vpc_wire::domain::{NextType, Route};
 
-use crate::model::{Cloud, Vpc};
+use crate::model::{Cloud, StoredRoute, Vpc};
 
 /// Every account's routes (the `Local` system route left out) and gateways.
 #[derive(Debug, Serialize, Deserialize)]
@@ -45,21 +45,40 @@ pub struct VpcSnap {
     gateways: Vec<GatewaySnap>,
 }
 
-/// One table's routes.
+/// One table's routes, and the ids of its system route (0 and empty in old files: new ones are
+/// given).
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TableSnap {
     route_table_id: String,
     routes: Vec<RouteSnap>,
+    #[serde(default)]
+    local_route_id: u64,
+    #[serde(default)]
+    local_route_item_id: String,
 }
 
-/// One route in wire form.
+/// One route in wire form, with its 3.0 identity and attributes (absent in old files: defaults).
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RouteSnap {
     destination_cidr_block: String,
     next_type: u32,
     next_hub: String,
+    #[serde(default)]
+    route_id: u64,
+    #[serde(default)]
+    route_item_id: String,
+    #[serde(default = "enabled_by_default")]
+    enabled: bool,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    created_time: String,
+}
+
+fn enabled_by_default() -> bool {
+    true
 }
 
 /// One gateway.
@@ -107,10 +126,15 @@ pub fn snapshot(cloud: &Cloud) -> Snapshot {
 }
 
 fn vpc_snap(vpc: &Vpc) -> VpcSnap {
-    let route = |r: &Route| RouteSnap {
-        destination_cidr_block: r.destination.to_string(),
-        next_type: r.next_type.code(),
-        next_hub: r.next_hub.clone(),
+    let route = |r: &StoredRoute| RouteSnap {
+        destination_cidr_block: r.route.destination.to_string(),
+        next_type: r.route.next_type.code(),
+        next_hub: r.route.next_hub.clone(),
+        route_id: r.id,
+        route_item_id: r.item_id.clone(),
+        enabled: r.enabled,
+        description: r.description.clone(),
+        created_time: r.created.clone(),
     };
     VpcSnap {
         vpc_id: vpc.vpc_id.clone(),
@@ -118,7 +142,12 @@ fn vpc_snap(vpc: &Vpc) -> VpcSnap {
         route_tables: vpc
             .tables
             .iter()
-            .map(|t| TableSnap { route_table_id: t.id.clone(), routes: t.routes.iter().map(route).collect() })
+            .map(|t| TableSnap {
+                route_table_id: t.id.clone(),
+                routes: t.routes.iter().map(route).collect(),
+                local_route_id: t.local_id,
+                local_route_item_id: t.local_item_id.clone(),
+            })
             .collect(),
         gateways: vpc
             .gateways
@@ -130,6 +159,7 @@ fn vpc_snap(vpc: &Vpc) -> VpcSnap {
 
 /// Puts the snapshot's routes into the tables the world still has; returns how many tables
 /// were restored. Tables the world no longer has, and routes that do not parse, are skipped.
+/// Routes without ids (old files) keep id 0: call [`Cloud::fill_ids`] afterwards.
 pub fn restore(cloud: &mut Cloud, snap: Snapshot) -> usize {
     let mut restored = 0;
     for account_snap in snap.accounts {
@@ -139,6 +169,10 @@ pub fn restore(cloud: &mut Cloud, snap: Snapshot) -> usize {
             for table_snap in region_snap.vpcs.into_iter().flat_map(|v| v.route_tables) {
                 let Some(table) = region.table_mut(&table_snap.route_table_id) else { continue };
                 table.routes = table_snap.routes.iter().filter_map(route_from_snap).collect();
+                if table_snap.local_route_id != 0 && !table_snap.local_route_item_id.is_empty() {
+                    table.local_id = table_snap.local_route_id;
+                    table.local_item_id = table_snap.local_route_item_id;
+                }
                 restored += 1;
             }
         }
@@ -146,8 +180,17 @@ pub fn restore(cloud: &mut Cloud, snap: Snapshot) -> usize {
     restored
 }
 
-fn route_from_snap(snap: &RouteSnap) -> Option<Route> {
-    Route::new(&snap.destination_cidr_block, NextType::from_code(snap.next_type)?, snap.next_hub.clone())
+fn route_from_snap(snap: &RouteSnap) -> Option<StoredRoute> {
+    let route = Route::new(&snap.destination_cidr_block, NextType::from_code(snap.next_type)?, snap.next_hub.clone())?;
+    let mut stored = StoredRoute::unnumbered(route);
+    stored.id = snap.route_id;
+    stored.item_id = snap.route_item_id.clone();
+    stored.enabled = snap.enabled;
+    stored.description = snap.description.clone();
+    if !snap.created_time.is_empty() {
+        stored.created = snap.created_time.clone();
+    }
+    Some(stored)
 }
 
 /// Reads a snapshot file; `None` when it does not exist.

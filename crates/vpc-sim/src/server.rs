@@ -18,6 +18,7 @@ use tower::ServiceExt;
 use crate::api::{self, API_PATH};
 use crate::app::App;
 use crate::control;
+use crate::v3_api::{self, V3_PATH};
 
 /// How long a client may take to finish the TLS handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -37,10 +38,11 @@ impl ConnHandle {
     }
 }
 
-/// The routes: the API and the `/_sim/` control API.
+/// The routes: API 2.0, API 3.0 and the `/_sim/` control API.
 pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .route(API_PATH, get(api::handle).post(api::handle))
+        .route(V3_PATH, get(v3_api::handle).post(v3_api::handle))
         .route("/_sim/state", get(control::state))
         .route("/_sim/calls", get(control::calls))
         .route("/_sim/calls/reset", post(control::reset_calls))

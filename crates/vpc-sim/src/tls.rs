@@ -1,5 +1,5 @@
-//! TLS for the listener: a fresh CA and a server certificate for `127.0.0.1`, `::1` and
-//! `localhost`, or a certificate and key read from PEM files; builds the rustls server config.
+//! TLS for the listener: a fresh CA and a server certificate for `127.0.0.1`, `::1`,
+//! `localhost` and any extra names, or a certificate and key read from PEM files; builds the rustls server config.
 //! `load` and `write_ca` do file I/O; `generate` is pure.
 
 use std::path::{Path, PathBuf};
@@ -49,8 +49,9 @@ pub struct Identity {
     pub ca_pem: Option<String>,
 }
 
-/// A new CA and a server certificate it signed.
-pub fn generate() -> Result<Identity, TlsError> {
+/// A new CA and a server certificate it signed, valid for `127.0.0.1`, `::1`, `localhost` and
+/// `extra_names` (DNS names or IP addresses).
+pub fn generate(extra_names: &[String]) -> Result<Identity, TlsError> {
     let ca_key = KeyPair::generate()?;
     let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
     ca_params.distinguished_name.push(DnType::CommonName, "vpc-sim test CA");
@@ -61,7 +62,8 @@ pub fn generate() -> Result<Identity, TlsError> {
     let issuer = Issuer::new(ca_params, ca_key);
 
     let server_key = KeyPair::generate()?;
-    let names: Vec<String> = SERVER_NAMES.iter().map(|n| n.to_string()).collect();
+    let mut names: Vec<String> = SERVER_NAMES.iter().map(|n| n.to_string()).collect();
+    names.extend(extra_names.iter().filter(|n| !SERVER_NAMES.contains(&n.as_str())).cloned());
     let mut params = CertificateParams::new(names)?;
     params.distinguished_name.push(DnType::CommonName, "vpc-sim");
     params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
@@ -100,7 +102,7 @@ mod tests {
     #[test]
     fn a_generated_identity_makes_a_server_config_and_carries_its_ca() {
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let identity = generate().unwrap();
+        let identity = generate(&["vpc.sim.test".to_string()]).unwrap();
         let ca = identity.ca_pem.clone().unwrap();
         assert!(ca.starts_with("-----BEGIN CERTIFICATE-----"));
         assert_eq!(identity.chain.len(), 1);

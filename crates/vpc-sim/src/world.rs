@@ -10,7 +10,7 @@ use serde::Deserialize;
 use vpc_wire::domain::{NextType, Route, Secret, normalize_cidr};
 
 use crate::faults::FaultSpec;
-use crate::model::{Account, Cloud, Gateway, Region, Table, Vpc, canonical_region};
+use crate::model::{Account, Cloud, Gateway, Region, RouteIds, StoredRoute, Table, Vpc, canonical_region};
 
 /// Default routes per table when the world does not say.
 const DEFAULT_QUOTA: usize = 50;
@@ -152,7 +152,8 @@ pub fn parse(text: &str) -> Result<World, WorldError> {
         }
         accounts.push(account(spec, file.route_quota)?);
     }
-    let cloud = Cloud { route_quota: file.route_quota, accounts };
+    let mut cloud = Cloud { route_quota: file.route_quota, accounts, ids: RouteIds::default() };
+    cloud.fill_ids();
     Ok(World { cloud, faults: file.faults, rate_limits: file.rate_limits })
 }
 
@@ -250,7 +251,8 @@ fn table(spec: TableSpec, vpc_cidr: Ipv4Net, quota: usize) -> Result<Table, Worl
         }
         routes.push(route);
     }
-    Ok(Table { name: def.name.unwrap_or_else(|| def.id.clone()), id: def.id, routes })
+    let name = def.name.unwrap_or_else(|| def.id.clone());
+    Ok(Table::new(def.id, name, routes.into_iter().map(StoredRoute::unnumbered).collect()))
 }
 
 fn initial_route(spec: &RouteSpec) -> Result<Route, WorldError> {
@@ -295,7 +297,7 @@ accounts:
         let vpc = region.vpc("vpc-a").unwrap();
         assert_eq!(vpc.tables.len(), 2);
         assert!(vpc.table("rtb-plain").unwrap().routes.is_empty());
-        assert_eq!(vpc.table("rtb-full").unwrap().routes[0].destination.to_string(), "121.0.0.0/16");
+        assert_eq!(vpc.table("rtb-full").unwrap().routes[0].route.destination.to_string(), "121.0.0.0/16");
     }
 
     #[test]

@@ -1,0 +1,358 @@
+//! The API 3.0 backend of [`RouteApi`]: the 3.0 client's calls (routes known by their
+//! `RouteItemId`/`RouteId`), and the one place where 3.0 answers are classified into the
+//! product's reasons. Does network I/O through the client.
+
+use vpc_wire::domain::{Credentials, Route};
+use vpc_wire::v3::Action;
+use vpc_wire::v3::codes;
+use vpc_wire::v3::models::{self as wire, RouteRef};
+
+use super::{CloudError, ErrorClass, Operation, RouteApi, RouteIds, TableRef, TableView};
+use crate::client3::{ApiError3, VpcClient3, route_ref};
+use crate::reasons::Reason;
+
+impl RouteApi for VpcClient3 {
+    fn action_name(&self, op: Operation) -> &'static str {
+        match op {
+            Operation::Describe => Action::DescribeRouteTables.name(),
+            Operation::Create => Action::CreateRoutes.name(),
+            Operation::Delete => Action::DeleteRoutes.name(),
+            Operation::Replace => Action::ReplaceRoutes.name(),
+        }
+    }
+
+    async fn describe_table(&self, creds: &Credentials, table: &TableRef) -> Result<TableView, CloudError> {
+        let ids = std::slice::from_ref(&table.route_table_id);
+        let tables = self.describe_route_tables(creds, &table.region, ids).await.map_err(|e| classify(&e))?;
+        let in_vpc = |t: &wire::RouteTable| t.vpc_id.is_empty() || t.vpc_id == table.vpc_id;
+        match tables.iter().find(|t| t.route_table_id == table.route_table_id && in_vpc(t)) {
+            Some(t) => Ok(view_of(t)),
+            None => {
+                Err(absent(Action::DescribeRouteTables, Reason::InvalidRouteTableId, format!("route table {table}")))
+            }
+        }
+    }
+
+    async fn create_routes(
+        &self,
+        creds: &Credentials,
+        table: &TableRef,
+        routes: &[Route],
+    ) -> Result<Vec<RouteIds>, CloudError> {
+        if routes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let reply = VpcClient3::create_routes(self, creds, &table.region, &table.route_table_id, routes)
+            .await
+            .map_err(|e| classify(&e))?;
+        let returned: Vec<&wire::Route> = reply.data.route_table_set.iter().flat_map(|t| &t.route_set).collect();
+        let mut ids = ids_in_order(routes, &returned);
+        if ids.iter().any(RouteIds::is_empty) {
+            // The answer did not name every new route's ids: read them from the table.
+            match RouteApi::describe_table(self, creds, table).await {
+                Ok(view) => {
+                    for (slot, route) in ids.iter_mut().zip(routes).filter(|(slot, _)| slot.is_empty()) {
+                        if view.at(&route.destination) == Some(route) {
+                            *slot = view.ids_of(&route.destination);
+                        }
+                    }
+                }
+                Err(e) => tracing::warn!(table = %table, error = %e, "could not read the ids of created routes"),
+            }
+        }
+        Ok(ids)
+    }
+
+    async fn delete_route(
+        &self,
+        creds: &Credentials,
+        table: &TableRef,
+        route: &Route,
+        ids: &RouteIds,
+    ) -> Result<(), CloudError> {
+        let (reference, _) = self.reference(creds, table, route, ids, Action::DeleteRoutes).await?;
+        VpcClient3::delete_routes(self, creds, &table.region, &table.route_table_id, &[reference])
+            .await
+            .map(drop)
+            .map_err(|e| classify(&e))
+    }
+
+    async fn replace_route(
+        &self,
+        creds: &Credentials,
+        table: &TableRef,
+        old: &Route,
+        ids: &RouteIds,
+        new: &Route,
+    ) -> Result<RouteIds, CloudError> {
+        let (reference, used) = self.reference(creds, table, old, ids, Action::ReplaceRoutes).await?;
+        let reply =
+            VpcClient3::replace_routes(self, creds, &table.region, &table.route_table_id, &[(reference, new.clone())])
+                .await
+                .map_err(|e| classify(&e))?;
+        let answered = reply.data.new_route_set.first().map(ids_of).filter(|i| !i.is_empty());
+        Ok(answered.unwrap_or(used))
+    }
+}
+
+impl VpcClient3 {
+    /// The id reference of `route`: from `ids`, or (a route recorded without ids, e.g. by 2.0)
+    /// from the table, where the exact route (destination, type and hop) must be; else NotFound.
+    async fn reference(
+        &self,
+        creds: &Credentials,
+        table: &TableRef,
+        route: &Route,
+        ids: &RouteIds,
+        action: Action,
+    ) -> Result<(RouteRef, RouteIds), CloudError> {
+        if let Some(reference) = route_ref(ids.route_item_id.as_deref(), ids.route_id) {
+            return Ok((reference, ids.clone()));
+        }
+        let view = RouteApi::describe_table(self, creds, table).await?;
+        let found = view.at(&route.destination).filter(|r| *r == route).map(|_| view.ids_of(&route.destination));
+        found
+            .and_then(|ids| route_ref(ids.route_item_id.as_deref(), ids.route_id).map(|r| (r, ids)))
+            .ok_or_else(|| absent(action, Reason::CloudRejected, format!("route {route} in {table}")))
+    }
+}
+
+/// The controller's view of a 3.0 table: `USER` routes with a known gateway type and a parsable
+/// destination (normalised), and their ids; the first route wins for a repeated destination.
+pub fn view_of(table: &wire::RouteTable) -> TableView {
+    let mut view = TableView::default();
+    for wire_route in table.route_set.iter().filter(|r| r.is_user()) {
+        if let Some(route) = wire_route.to_domain() {
+            if view.ids.contains_key(&route.destination) {
+                continue;
+            }
+            view.ids.insert(route.destination, ids_of(wire_route));
+            view.routes.push(route);
+        }
+    }
+    view
+}
+
+fn ids_of(route: &wire::Route) -> RouteIds {
+    RouteIds {
+        route_item_id: Some(route.route_item_id.clone()).filter(|s| !s.is_empty()),
+        route_id: Some(route.route_id).filter(|id| *id != 0),
+    }
+}
+
+/// Each input route's ids from the routes a `CreateRoutes` answered with: the exact route
+/// (destination, type, hop) first, else the first with the same destination; empty if neither.
+fn ids_in_order(routes: &[Route], returned: &[&wire::Route]) -> Vec<RouteIds> {
+    routes
+        .iter()
+        .map(|route| {
+            let same_dest = |r: &&&wire::Route| {
+                vpc_wire::domain::normalize_cidr(&r.destination_cidr_block) == Some(route.destination)
+            };
+            let exact = returned.iter().filter(same_dest).find(|r| r.to_domain().as_ref() == Some(route));
+            exact.or_else(|| returned.iter().find(same_dest)).map(|r| ids_of(r)).unwrap_or_default()
+        })
+        .collect()
+}
+
+/// A thing the call needed is not there (a table missing from the answer, a route without ids).
+fn absent(action: Action, reason: Reason, what: String) -> CloudError {
+    let message = format!("{what} does not exist");
+    CloudError { action: action.name(), class: ErrorClass::NotFound, reason, code: None, message, request_id: None }
+}
+
+/// Classifies a 3.0 failure once (§2.3, §2.5): its class and the condition reason it maps to.
+pub fn classify(err: &ApiError3) -> CloudError {
+    let mut class = match err.class {
+        crate::client::ErrorClass::Permanent => ErrorClass::Permanent,
+        crate::client::ErrorClass::Retryable => ErrorClass::Retryable,
+        crate::client::ErrorClass::NotFound => ErrorClass::NotFound,
+        crate::client::ErrorClass::Transport => ErrorClass::Transport,
+    };
+    if err.has_code(codes::UNSUPPORTED_OPERATION_RECORD_NOT_EXISTS) {
+        // The route named by id is gone: drift, re-read the table.
+        class = ErrorClass::NotFound;
+    }
+    CloudError {
+        action: err.action.name(),
+        class,
+        reason: reason_for(err),
+        code: err.code.clone(),
+        message: err.message.clone(),
+        request_id: err.request_id.clone(),
+    }
+}
+
+fn reason_for(err: &ApiError3) -> Reason {
+    let Some(code) = err.code.as_deref() else {
+        return match err.class {
+            crate::client::ErrorClass::NotFound => not_found_reason(err.action),
+            crate::client::ErrorClass::Permanent => Reason::CloudRejected,
+            _ => Reason::CloudUnavailable,
+        };
+    };
+    match code {
+        codes::INVALID_PARAMETER_VALUE_MALFORMED | codes::INVALID_PARAMETER_VALUE_VPC_CIDR_CONFLICT => {
+            Reason::InvalidDestinationCidr
+        }
+        codes::INVALID_PARAMETER_VALUE_ROUTE_NEXT_HOP_INVALID => Reason::InvalidRouteNextHub,
+        codes::INVALID_PARAMETER_VALUE | codes::INVALID_PARAMETER => Reason::InvalidRouteNextType,
+        codes::INVALID_PARAMETER_VALUE_DUPLICATE | codes::UNSUPPORTED_OPERATION_ECMP_WITH_USER_ROUTE => {
+            Reason::RouteAlreadyExists
+        }
+        _ => match codes::classify(code) {
+            codes::Class::Throttled => Reason::Throttled,
+            codes::Class::Retryable => Reason::CloudUnavailable,
+            codes::Class::Credentials => Reason::AuthFailure,
+            codes::Class::NotFound => not_found_reason(err.action),
+            codes::Class::Permanent if err.has_code(codes::LIMIT_EXCEEDED) => Reason::RouteLimitExceeded,
+            codes::Class::Permanent => Reason::CloudRejected,
+        },
+    }
+}
+
+/// `ResourceNotFound` names the VPC on VPC reads and the route table on every table operation.
+fn not_found_reason(action: Action) -> Reason {
+    match action {
+        Action::DescribeVpcs => Reason::InvalidVpc,
+        _ => Reason::InvalidRouteTableId,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vpc_wire::domain::NextType;
+    use vpc_wire::v3::models::{ApiErrorBody, ROUTE_TYPE_NETD, ROUTE_TYPE_USER};
+
+    fn api(action: Action, code: &str) -> ApiError3 {
+        let body = ApiErrorBody { code: code.into(), message: "msg".into(), request_id: "req-1".into() };
+        ApiError3::api(action, body)
+    }
+
+    #[test]
+    fn every_code_of_the_contract_maps_to_its_class_and_reason() {
+        use ErrorClass::{NotFound, Permanent, Retryable};
+        let table: [(&str, ErrorClass, Reason); 30] = [
+            (codes::AUTH_SIGNATURE_FAILURE, Permanent, Reason::AuthFailure),
+            (codes::AUTH_SECRET_ID_NOT_FOUND, Permanent, Reason::AuthFailure),
+            (codes::AUTH_SIGNATURE_EXPIRE, Permanent, Reason::AuthFailure),
+            (codes::AUTH_TOKEN_FAILURE, Permanent, Reason::AuthFailure),
+            (codes::AUTH_INVALID_AUTHORIZATION, Permanent, Reason::AuthFailure),
+            (codes::AUTH_UNAUTHORIZED_OPERATION, Permanent, Reason::AuthFailure),
+            (codes::INVALID_ACTION, Permanent, Reason::CloudRejected),
+            (codes::NO_SUCH_VERSION, Permanent, Reason::CloudRejected),
+            (codes::MISSING_PARAMETER, Permanent, Reason::CloudRejected),
+            (codes::INVALID_PARAMETER, Permanent, Reason::InvalidRouteNextType),
+            (codes::INVALID_PARAMETER_VALUE, Permanent, Reason::InvalidRouteNextType),
+            (codes::INVALID_PARAMETER_VALUE_MALFORMED, Permanent, Reason::InvalidDestinationCidr),
+            (codes::INVALID_PARAMETER_VALUE_VPC_CIDR_CONFLICT, Permanent, Reason::InvalidDestinationCidr),
+            (codes::INVALID_PARAMETER_VALUE_ROUTE_NEXT_HOP_INVALID, Permanent, Reason::InvalidRouteNextHub),
+            (codes::INVALID_PARAMETER_VALUE_DUPLICATE, Permanent, Reason::RouteAlreadyExists),
+            (codes::UNKNOWN_PARAMETER, Permanent, Reason::CloudRejected),
+            (codes::UNSUPPORTED_REGION, Permanent, Reason::CloudRejected),
+            (codes::REQUEST_LIMIT_EXCEEDED, Retryable, Reason::Throttled),
+            (codes::REQUEST_LIMIT_EXCEEDED_UIN, Retryable, Reason::Throttled),
+            (codes::REQUEST_LIMIT_EXCEEDED_IP, Retryable, Reason::Throttled),
+            (codes::INTERNAL_ERROR, Retryable, Reason::CloudUnavailable),
+            (codes::RESOURCE_UNAVAILABLE, Retryable, Reason::CloudUnavailable),
+            (codes::RESOURCE_IN_USE, Retryable, Reason::CloudUnavailable),
+            (codes::FAILED_OPERATION, Retryable, Reason::CloudUnavailable),
+            (codes::SERVICE_UNAVAILABLE, Retryable, Reason::CloudUnavailable),
+            (codes::RESOURCE_NOT_FOUND, NotFound, Reason::InvalidRouteTableId),
+            (codes::LIMIT_EXCEEDED, Permanent, Reason::RouteLimitExceeded),
+            (codes::UNSUPPORTED_OPERATION_ECMP_WITH_USER_ROUTE, Permanent, Reason::RouteAlreadyExists),
+            (codes::UNSUPPORTED_OPERATION_RECORD_NOT_EXISTS, NotFound, Reason::CloudRejected),
+            (codes::UNSUPPORTED_OPERATION_SYSTEM_ROUTE, Permanent, Reason::CloudRejected),
+        ];
+        assert_eq!(table.map(|(c, _, _)| c), codes::ALL, "the table covers every code, in order");
+        for (code, class, reason) in table {
+            let e = classify(&api(Action::CreateRoutes, code));
+            assert_eq!((e.class, e.reason), (class, reason), "{code}");
+            assert_eq!(
+                (e.action, e.code.as_deref(), e.request_id.as_deref()),
+                ("CreateRoutes", Some(code), Some("req-1"))
+            );
+        }
+    }
+
+    #[test]
+    fn sub_codes_follow_their_family_and_vpc_reads_name_the_vpc() {
+        let cases = [
+            ("InternalError.DbError", ErrorClass::Retryable, Reason::CloudUnavailable),
+            ("FailedOperation.RouteBusy", ErrorClass::Retryable, Reason::CloudUnavailable),
+            ("LimitExceeded.RouteTable", ErrorClass::Permanent, Reason::RouteLimitExceeded),
+            ("ResourceNotFound.RouteTable", ErrorClass::NotFound, Reason::InvalidRouteTableId),
+            ("InvalidParameterValue.Range", ErrorClass::Permanent, Reason::CloudRejected),
+            ("SomethingNew", ErrorClass::Permanent, Reason::CloudRejected),
+        ];
+        for (code, class, reason) in cases {
+            let e = classify(&api(Action::DeleteRoutes, code));
+            assert_eq!((e.class, e.reason), (class, reason), "{code}");
+        }
+        assert_eq!(classify(&api(Action::DescribeVpcs, codes::RESOURCE_NOT_FOUND)).reason, Reason::InvalidVpc);
+    }
+
+    #[test]
+    fn transport_and_missing_answers_have_no_code() {
+        let t = classify(&ApiError3::transport(Action::CreateRoutes, "request timed out"));
+        assert_eq!((t.class, t.reason, t.code), (ErrorClass::Transport, Reason::CloudUnavailable, None));
+        let a = classify(&ApiError3::absent(Action::DescribeRouteTables, "route table rtb-1", None));
+        assert_eq!((a.class, a.reason), (ErrorClass::NotFound, Reason::InvalidRouteTableId));
+        let l = classify(&ApiError3::local(Action::CreateRoutes, "bad"));
+        assert_eq!((l.class, l.reason), (ErrorClass::Permanent, Reason::CloudRejected));
+    }
+
+    fn wire_route(cidr: &str, gateway_type: &str, hop: &str, route_type: &str, id: u64) -> wire::Route {
+        wire::Route {
+            destination_cidr_block: cidr.into(),
+            gateway_type: gateway_type.into(),
+            gateway_id: hop.into(),
+            route_id: id,
+            route_item_id: if id == 0 { String::new() } else { format!("rti-{id}") },
+            route_type: route_type.into(),
+            ..wire::Route::default()
+        }
+    }
+
+    #[test]
+    fn the_view_keeps_user_routes_with_known_types_normalised_and_their_ids() {
+        let table = wire::RouteTable {
+            route_table_id: "rtb-1".into(),
+            route_set: vec![
+                wire_route("10.0.0.0/16", "LOCAL", "Local", ROUTE_TYPE_NETD, 1),
+                wire_route("10.8.1.7/24", "VPN", "vpngw-1", ROUTE_TYPE_USER, 2),
+                wire_route("10.9.0.0/24", "CCN", "ccn-1", ROUTE_TYPE_USER, 3),
+                wire_route("not-a-cidr", "NAT", "nat-1", ROUTE_TYPE_USER, 4),
+                wire_route("10.8.1.0/24", "NAT", "nat-1", ROUTE_TYPE_USER, 5),
+                wire_route("10.7.0.0/24", "NAT", "nat-1", ROUTE_TYPE_USER, 0),
+            ],
+            ..wire::RouteTable::default()
+        };
+        let view = view_of(&table);
+        let vpn = Route::new("10.8.1.0/24", NextType::VpnGateway, "vpngw-1").unwrap();
+        let nat = Route::new("10.7.0.0/24", NextType::NatGateway, "nat-1").unwrap();
+        assert_eq!(view.routes, [vpn.clone(), nat.clone()]);
+        assert_eq!(view.ids_of(&vpn.destination), RouteIds { route_item_id: Some("rti-2".into()), route_id: Some(2) });
+        assert!(view.ids_of(&nat.destination).is_empty());
+    }
+
+    #[test]
+    fn created_ids_are_mapped_back_to_the_input_order_by_destination() {
+        let a = Route::new("10.1.0.0/24", NextType::VpnGateway, "vpngw-1").unwrap();
+        let b = Route::new("10.2.0.0/24", NextType::NatGateway, "nat-1").unwrap();
+        let c = Route::new("10.3.0.0/24", NextType::NatGateway, "nat-1").unwrap();
+        let rb = wire_route("10.2.0.0/24", "NAT", "nat-1", ROUTE_TYPE_USER, 20);
+        let ra = wire_route("10.1.0.0/24", "VPN", "vpngw-1", ROUTE_TYPE_USER, 10);
+        let ids = ids_in_order(&[a, b, c], &[&rb, &ra]);
+        assert_eq!(ids.iter().map(|i| i.route_id).collect::<Vec<_>>(), [Some(10), Some(20), None]);
+    }
+
+    #[test]
+    fn the_action_names_are_the_api_3_ones() {
+        let client = VpcClient3::new(crate::client3::Client3Config::default()).unwrap();
+        let names = [Operation::Describe, Operation::Create, Operation::Delete, Operation::Replace]
+            .map(|op| client.action_name(op));
+        assert_eq!(names, ["DescribeRouteTables", "CreateRoutes", "DeleteRoutes", "ReplaceRoutes"]);
+    }
+}
