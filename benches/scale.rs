@@ -2,6 +2,7 @@
 //! Applies many VpcRoutes at once against the real API server, vpc-sim and the release operator
 //! binary, and prints time to all-Ready, throughput, cloud calls, operator memory and how quiet
 //! the operator is afterwards. Prints numbers; asserts nothing about time.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "../tests/support/mod.rs"]
 mod support;

@@ -1,5 +1,6 @@
 //! Admission of VpcRoute specs by the real kube-apiserver: the CRD's schema and CEL rules reject
 //! bad input at `kubectl apply` with a message that says what to write.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 
@@ -17,11 +18,11 @@ fn apply(env: &TestEnv, yaml: &str) -> (bool, String) {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap_or_else(|e| panic!("running kubectl: {e}"));
+        .expect("running kubectl");
     if let Some(mut stdin) = child.stdin.take() {
-        stdin.write_all(yaml.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+        stdin.write_all(yaml.as_bytes()).unwrap();
     }
-    let out = child.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
+    let out = child.wait_with_output().unwrap();
     (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
 }
 

@@ -1,6 +1,7 @@
 //! The Helm chart (the repository root) with the real helm and kubectl and the real API server:
 //! lint, rendering, package contents, the plain manifests in deploy/ kept in sync, and least
 //! privilege proven by running the operator binary with nothing but the chart's ServiceAccount.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 
@@ -65,7 +66,7 @@ async fn exec(program: &Path, args: &[&str], kubeconfig: Option<&Path>, input: O
 }
 
 async fn ok(program: &Path, args: &[&str], kubeconfig: Option<&Path>, input: Option<&str>) -> String {
-    exec(program, args, kubeconfig, input).await.unwrap_or_else(|e| panic!("{e}"))
+    exec(program, args, kubeconfig, input).await.unwrap()
 }
 
 /// helm from `bash tests/cluster/build.sh`, else from PATH (the same rule as `TestEnv.helm`).
@@ -86,11 +87,9 @@ async fn render(namespace: &str, sets: &[&str]) -> Vec<Value> {
 fn documents(yaml: &str) -> Vec<Value> {
     use serde::Deserialize;
     serde_norway::Deserializer::from_str(yaml)
-        .map(|doc| {
-            serde_norway::Value::deserialize(doc).unwrap_or_else(|e| panic!("rendered YAML does not parse: {e}"))
-        })
+        .map(|doc| serde_norway::Value::deserialize(doc).expect("rendered YAML does not parse"))
         .filter(|doc| !doc.is_null())
-        .map(|doc| serde_json::to_value(doc).unwrap_or_else(|e| panic!("rendered YAML is not JSON-like: {e}")))
+        .map(|doc| serde_json::to_value(doc).expect("rendered YAML is not JSON-like"))
         .collect()
 }
 
@@ -135,9 +134,8 @@ fn args_of(deployment: &Deployment) -> Vec<String> {
 
 #[tokio::test]
 async fn chart_lints_strictly_and_its_app_version_is_the_crate_version() {
-    let text =
-        std::fs::read_to_string(Path::new(CHART).join("Chart.yaml")).unwrap_or_else(|e| panic!("Chart.yaml: {e}"));
-    let chart: Value = serde_norway::from_str(&text).unwrap_or_else(|e| panic!("Chart.yaml: {e}"));
+    let text = std::fs::read_to_string(Path::new(CHART).join("Chart.yaml")).expect("Chart.yaml");
+    let chart: Value = serde_norway::from_str(&text).expect("Chart.yaml");
     assert_eq!(chart["name"], "vpcroute-operator");
     assert_eq!(chart["appVersion"], env!("CARGO_PKG_VERSION"), "Chart.yaml appVersion must be the crate version");
     assert_eq!(chart["version"], env!("CARGO_PKG_VERSION"), "Chart.yaml version must be the crate version");
@@ -294,7 +292,7 @@ async fn committed_plain_manifests_match_what_render_sh_renders() {
 #[tokio::test]
 async fn packaged_chart_holds_only_chart_files() {
     let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("package-{}", std::process::id()));
-    std::fs::create_dir_all(&out).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::create_dir_all(&out).unwrap();
     let dest = out.display().to_string();
     ok(&helm(), &["package", CHART, "--destination", &dest], None, None).await;
     let tgz = out.join(format!("vpcroute-operator-{}.tgz", env!("CARGO_PKG_VERSION")));
@@ -445,7 +443,7 @@ async fn operator_running_as_the_chart_service_account_creates_changes_heals_and
     let release = Release::install(&env, &sets, &[("cloud.caBundle", &sim.ca_file)]).await;
     // Run exactly the flags the chart gave the Deployment, except what only makes sense in a Pod.
     let deployment = Api::<Deployment>::namespaced(env.client.clone(), &env.namespace).get(&release.fullname()).await;
-    let chart_args = args_of(&deployment.unwrap_or_else(|e| panic!("the chart's Deployment: {e}")));
+    let chart_args = args_of(&deployment.expect("the chart's Deployment"));
     assert!(chart_args.contains(&"--leader-elect".to_string()), "{chart_args:?}");
     let mut args: Vec<String> =
         chart_args.into_iter().filter(|a| !a.starts_with("--ca-file=") && !a.starts_with("--http-addr=")).collect();
@@ -519,10 +517,7 @@ async fn chart_service_account_is_refused_what_the_operator_must_not_do() {
         string_data: Some([("k".to_string(), "v".to_string())].into()),
         ..Default::default()
     };
-    Api::<Secret>::namespaced(env.client.clone(), ns)
-        .create(&PostParams::default(), &other)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    Api::<Secret>::namespaced(env.client.clone(), ns).create(&PostParams::default(), &other).await.unwrap();
 
     // What it needs works (so the refusals below are about rights, not a broken token).
     let secrets: Api<Secret> = Api::namespaced(sa.clone(), ns);
@@ -536,7 +531,7 @@ async fn chart_service_account_is_refused_what_the_operator_must_not_do() {
     let pod: Pod = serde_json::from_value(
         json!({"metadata": {"name": "p"}, "spec": {"containers": [{"name": "c", "image": "x"}]}}),
     )
-    .unwrap_or_else(|e| panic!("{e}"));
+    .unwrap();
     forbidden(Api::<Pod>::namespaced(sa.clone(), ns).create(&PostParams::default(), &pod).await, "creating Pods");
     forbidden(Api::<Namespace>::all(sa.clone()).delete(ns, &DeleteParams::default()).await, "deleting namespaces");
     forbidden(Api::<ConfigMap>::namespaced(sa.clone(), ns).list(&ListParams::default()).await, "listing ConfigMaps");
@@ -547,7 +542,7 @@ async fn chart_service_account_is_refused_what_the_operator_must_not_do() {
         "creating VpcRoutes",
     );
     forbidden(api(&sa, ns).delete("x", &DeleteParams::default()).await, "deleting VpcRoutes");
-    let lease: Lease = serde_json::from_value(json!({"metadata": {"name": "l"}})).unwrap_or_else(|e| panic!("{e}"));
+    let lease: Lease = serde_json::from_value(json!({"metadata": {"name": "l"}})).unwrap();
     forbidden(
         Api::<Lease>::namespaced(sa.clone(), ns).create(&PostParams::default(), &lease).await,
         "creating Leases without leader election",
@@ -578,7 +573,7 @@ async fn watch_namespace_and_per_resource_secret_namespaces_confine_the_grants()
     Api::<Secret>::namespaced(env.client.clone(), &tenant.namespace)
         .create(&PostParams::default(), &creds)
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
 
     assert!(api(&sa, &env.namespace).list(&ListParams::default()).await.is_ok(), "VpcRoutes in the watched namespace");
     forbidden(

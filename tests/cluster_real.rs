@@ -2,6 +2,7 @@
 //! RBAC denials, CRDs with CEL validation, watches that outlive server-side expiry, isolated
 //! concurrent launchers, the built version, and kube-controller-manager's namespace deletion
 //! and garbage collection.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 

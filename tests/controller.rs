@@ -1,5 +1,6 @@
 //! The controller end to end (issue 4): real kube-apiserver, real `vpc-sim` over HTTPS, the real
 //! operator binary. Each test has its own namespace, emulator and operator.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 
@@ -32,7 +33,7 @@ async fn create_secret(client: &Client, ns: &str, name: &str, id: &str, key: &st
 /// How many Warning Events with `reason` the namespace holds (counting aggregated repeats).
 async fn warning_events(env: &TestEnv, reason: &str) -> i32 {
     let api: Api<k8s_openapi::api::events::v1::Event> = Api::namespaced(env.client.clone(), &env.namespace);
-    let list = api.list(&Default::default()).await.unwrap_or_else(|e| panic!("listing events: {e}"));
+    let list = api.list(&Default::default()).await.expect("listing events");
     list.items
         .iter()
         .filter(|e| e.type_.as_deref() == Some("Warning") && e.reason.as_deref() == Some(reason))
@@ -47,7 +48,7 @@ fn kubectl(env: &TestEnv, args: &[&str]) -> std::process::Output {
         .args(["-n", &env.namespace])
         .args(args)
         .output()
-        .unwrap_or_else(|e| panic!("running kubectl: {e}"))
+        .expect("running kubectl")
 }
 
 #[tokio::test]
@@ -58,7 +59,7 @@ async fn seed_route_with_host_bits_becomes_ready_and_the_cloud_holds_its_network
     assert!(c.message.contains("121.0.0.0/16"), "{}", c.message);
     let routes = sim.routes(TEST_TABLE).await;
     assert!(routes.contains(&("121.0.0.0/16".to_string(), 1, TEST_VPN.to_string())), "{routes:?}");
-    let obj = support::routes::api(&env.client, &env.namespace).get("seed").await.unwrap_or_else(|e| panic!("{e}"));
+    let obj = support::routes::api(&env.client, &env.namespace).get("seed").await.unwrap();
     assert_eq!(obj.status.and_then(|s| s.destination_cidr_block).as_deref(), Some("121.0.0.0/16"));
     let wait = kubectl(&env, &["wait", "--for=condition=Ready", "vpcroute/seed", "--timeout=30s"]);
     assert!(wait.status.success(), "kubectl wait failed: {}", String::from_utf8_lossy(&wait.stderr));
@@ -246,10 +247,7 @@ async fn resources_in_two_namespaces_reach_two_accounts_through_their_secrets() 
     for (env, s) in [(&a, sa), (&b, sb)] {
         let mut obj = vpcroute_operator::crd::VpcRoute::new("r", s);
         obj.metadata.labels = serde_json::from_value(label["metadata"]["labels"].clone()).ok();
-        support::routes::api(&env.client, &env.namespace)
-            .create(&PostParams::default(), &obj)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
+        support::routes::api(&env.client, &env.namespace).create(&PostParams::default(), &obj).await.unwrap();
     }
     wait_reason(&a.client, &a.namespace, "r", "True", "Created").await;
     wait_reason(&b.client, &b.namespace, "r", "True", "Created").await;

@@ -1,5 +1,6 @@
 //! The route lifecycle (issue 5) against the real API server, `vpc-sim` and the operator binary:
 //! delete, orphan, change, drift, adoption, conflicts between resources, and lost responses.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 
@@ -35,7 +36,7 @@ async fn sim_edit(sim: &Sim, op: &str, dest: &str, next_type: u32, hub: &str) {
 
 async fn events_with_reason(env: &TestEnv, reason: &str) -> Vec<Event> {
     let api: Api<Event> = Api::namespaced(env.client.clone(), &env.namespace);
-    let list = api.list(&ListParams::default()).await.unwrap_or_else(|e| panic!("listing events: {e}"));
+    let list = api.list(&ListParams::default()).await.expect("listing events");
     list.items.into_iter().filter(|e| e.reason.as_deref() == Some(reason)).collect()
 }
 
@@ -44,7 +45,7 @@ async fn deleting_a_resource_deletes_the_route_it_owns() {
     let (env, sim, _op) = setup_lc("lc-delete", &[]).await;
     create(&env.client, &env.namespace, "r", spec("10.100.0.0/16")).await;
     wait_reason(&env.client, &env.namespace, "r", "True", "Created").await;
-    let obj = api(&env.client, &env.namespace).get("r").await.unwrap_or_else(|e| panic!("{e}"));
+    let obj = api(&env.client, &env.namespace).get("r").await.unwrap();
     assert!(obj.metadata.finalizers.unwrap_or_default().contains(&"vpc.qcloud.dev/route".to_string()));
     delete(&env.client, &env.namespace, "r").await;
     wait_gone(&env.client, &env.namespace, "r").await;
@@ -89,10 +90,7 @@ async fn deleting_every_resource_in_a_namespace_cleans_up_every_route() {
         wait_reason(&env.client, &env.namespace, &format!("r{i}"), "True", "Created").await;
     }
     let routes = api(&env.client, &env.namespace);
-    routes
-        .delete_collection(&DeleteParams::default(), &ListParams::default())
-        .await
-        .unwrap_or_else(|e| panic!("delete collection: {e}"));
+    routes.delete_collection(&DeleteParams::default(), &ListParams::default()).await.expect("delete collection");
     wait_for("every VpcRoute to be gone", SETTLE, || async {
         routes.list(&ListParams::default()).await.ok().filter(|l| l.items.is_empty()).map(|_| ())
     })

@@ -1,5 +1,6 @@
 //! Operating the operator (issue 6): metrics and health endpoints, and two replicas with leader
 //! election where only the leader calls the cloud and a standby takes over after a SIGKILL.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 

@@ -1,6 +1,7 @@
 //! Crash-safety stress (issue 5): many routes converging while the operator is SIGKILLed at random
 //! moments, and while the cloud loses responses and fails. Sizes come from VPCROUTE_STRESS_ROUTES
 //! (default 40 in the suite; run with 200 on demand). Prints what it survived.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 

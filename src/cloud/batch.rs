@@ -151,7 +151,7 @@ mod tests {
             let (api, batcher) = (api.clone(), batcher.clone());
             tokio::spawn(async move { batcher.create(api.as_ref(), &creds(), &table(), &r).await })
         });
-        futures::future::join_all(calls).await.into_iter().map(|r| r.unwrap_or_else(|e| panic!("{e}"))).collect()
+        futures::future::join_all(calls).await.into_iter().map(|r| r.unwrap()).collect()
     }
 
     #[tokio::test]

@@ -174,10 +174,10 @@ mod tests {
     async fn reads_within_max_age_share_one_describe_call() {
         let cloud = RouteCloud::new(MemoryApi::with_table(&table()), 50);
         for _ in 0..5 {
-            cloud.table(&creds(), &table(), Duration::from_secs(300)).await.unwrap_or_else(|e| panic!("{e}"));
+            cloud.table(&creds(), &table(), Duration::from_secs(300)).await.unwrap();
         }
         assert_eq!(cloud.api().calls(Operation::Describe), 1);
-        cloud.table(&creds(), &table(), Duration::ZERO).await.unwrap_or_else(|e| panic!("{e}"));
+        cloud.table(&creds(), &table(), Duration::ZERO).await.unwrap();
         assert_eq!(cloud.api().calls(Operation::Describe), 2);
     }
 
@@ -198,15 +198,12 @@ mod tests {
     async fn own_writes_update_the_cached_view_so_no_false_drift_is_seen() {
         let cloud = RouteCloud::new(MemoryApi::with_table(&table()), 50);
         let max = Duration::from_secs(300);
-        assert!(cloud.table(&creds(), &table(), max).await.unwrap_or_else(|e| panic!("{e}")).routes.is_empty());
-        cloud.create(&creds(), &table(), &route("10.9.0.0/16")).await.unwrap_or_else(|e| panic!("{e}"));
-        let view = cloud.table(&creds(), &table(), max).await.unwrap_or_else(|e| panic!("{e}"));
+        assert!(cloud.table(&creds(), &table(), max).await.unwrap().routes.is_empty());
+        cloud.create(&creds(), &table(), &route("10.9.0.0/16")).await.unwrap();
+        let view = cloud.table(&creds(), &table(), max).await.unwrap();
         assert_eq!(view.routes, vec![route("10.9.0.0/16")]);
-        cloud
-            .delete(&creds(), &table(), &route("10.9.0.0/16"), &RouteIds::default())
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        assert!(cloud.table(&creds(), &table(), max).await.unwrap_or_else(|e| panic!("{e}")).routes.is_empty());
+        cloud.delete(&creds(), &table(), &route("10.9.0.0/16"), &RouteIds::default()).await.unwrap();
+        assert!(cloud.table(&creds(), &table(), max).await.unwrap().routes.is_empty());
         assert_eq!(cloud.api().calls(Operation::Describe), 1);
     }
 
@@ -222,11 +219,11 @@ mod tests {
     async fn a_lost_create_response_drops_the_view_so_the_next_read_is_fresh() {
         let cloud = RouteCloud::new(MemoryApi::with_table(&table()), 50);
         let max = Duration::from_secs(300);
-        cloud.table(&creds(), &table(), max).await.unwrap_or_else(|e| panic!("{e}"));
+        cloud.table(&creds(), &table(), max).await.unwrap();
         cloud.api().lose_create_responses(1);
         let err = cloud.create(&creds(), &table(), &route("10.9.0.0/16")).await;
         assert_eq!(err.map_err(|e| e.class), Err(ErrorClass::Transport));
-        let view = cloud.table(&creds(), &table(), max).await.unwrap_or_else(|e| panic!("{e}"));
+        let view = cloud.table(&creds(), &table(), max).await.unwrap();
         assert_eq!(view.routes, vec![route("10.9.0.0/16")]);
         assert_eq!(cloud.api().calls(Operation::Describe), 2);
     }

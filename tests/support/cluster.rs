@@ -106,11 +106,11 @@ pub fn write_token_kubeconfig(token: &str, path: &Path) {
     let admin = kubeconfig_path();
     let mut kubeconfig = Kubeconfig::read_from(&admin).unwrap_or_else(|e| panic!("reading {}: {e}", admin.display()));
     let auth: kube::config::AuthInfo =
-        serde_json::from_value(serde_json::json!({ "token": token })).unwrap_or_else(|e| panic!("token auth: {e}"));
+        serde_json::from_value(serde_json::json!({ "token": token })).expect("token auth");
     for named in &mut kubeconfig.auth_infos {
         named.auth_info = Some(auth.clone());
     }
-    let yaml = serde_norway::to_string(&kubeconfig).unwrap_or_else(|e| panic!("serializing kubeconfig: {e}"));
+    let yaml = serde_norway::to_string(&kubeconfig).expect("serializing kubeconfig");
     std::fs::write(path, yaml).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
 }
 

@@ -1,5 +1,7 @@
 //! Shared helpers for integration tests: the real control plane and the real emulator.
 #![allow(dead_code)]
+// Harness code fails a test by panicking, like the tests it serves.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod cluster;
 pub mod operator;

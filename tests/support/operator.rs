@@ -56,7 +56,7 @@ impl Operator {
             .append(true)
             .open(&self.log)
             .unwrap_or_else(|e| panic!("opening {}: {e}", self.log.display()));
-        let err = log.try_clone().unwrap_or_else(|e| panic!("log: {e}"));
+        let err = log.try_clone().expect("log");
         let child = Command::new(env!("CARGO_BIN_EXE_vpcroute-operator"))
             .args(&self.args)
             .envs(self.env.iter().cloned())
@@ -65,7 +65,7 @@ impl Operator {
             .stdout(log)
             .stderr(err)
             .spawn()
-            .unwrap_or_else(|e| panic!("starting vpcroute-operator: {e}"));
+            .expect("starting vpcroute-operator");
         self.child = Some(child);
         self.starts += 1;
     }
@@ -133,7 +133,7 @@ pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
-        .unwrap_or_else(|e| panic!("finding a free port: {e}"))
+        .expect("finding a free port")
 }
 
 /// A fresh namespace with the CRDs installed, an emulator with `world`, and an operator with
