@@ -1,23 +1,30 @@
-//! The `check` command: reads a VPC and its route tables through the API 2.0 client and prints a
-//! short summary, to verify endpoint, CA, credentials and region by hand. Does network I/O.
+//! The `check` command: reads a VPC and its route tables through the API 3.0 (default) or 2.0
+//! client and prints a short summary, to verify endpoint, CA, credentials and region by hand.
+//! Does network I/O.
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use vpc_wire::domain::{Credentials, normalize_cidr};
+use vpc_wire::v3::models::{DescribeRouteTablesRequest, DescribeRouteTablesResponse, Filter, next_type_of};
+
 use crate::client::{
-    self, ApiError, ClientConfig, ClientConfigError, CredentialsError, DEFAULT_ENDPOINT, ErrorClass, RouteTable, Vpc,
-    VpcClient,
+    self, ApiError, ClientConfig, ClientConfigError, CredentialsError, ErrorClass, RouteTable, Vpc, VpcClient,
 };
-use vpc_wire::domain::Credentials;
+use crate::client3::{ApiError3, Client3Config, VpcClient3};
+use crate::config::ApiVersion;
 
 /// Arguments of `vpcroute-operator check`. Credentials come from `TENCENTCLOUD_SECRET_ID`,
 /// `TENCENTCLOUD_SECRET_KEY` and optional `TENCENTCLOUD_SECURITY_TOKEN`, never from flags.
 #[derive(Clone, Debug, clap::Args)]
 pub struct CheckArgs {
-    /// API 2.0 endpoint URL.
-    #[arg(long, env = "VPCROUTE_ENDPOINT", default_value = DEFAULT_ENDPOINT)]
-    pub endpoint: String,
+    /// Tencent API generation: `3.0` (default) or `2.0`.
+    #[arg(long, env = "VPCROUTE_API", value_enum, default_value_t = ApiVersion::V3)]
+    pub api: ApiVersion,
+    /// Endpoint URL; default: the public endpoint of the API generation.
+    #[arg(long, env = "VPCROUTE_ENDPOINT")]
+    pub endpoint: Option<String>,
     /// Region, e.g. `ap-guangzhou`.
     #[arg(long)]
     pub region: String,
@@ -50,9 +57,12 @@ pub enum CheckError {
     /// The client could not be configured.
     #[error("bad client configuration: {0}")]
     Config(#[from] ClientConfigError),
-    /// An API call failed; the message names the action, the class and Tencent's code.
+    /// An API 2.0 call failed; the message names the action, the class and Tencent's code.
     #[error(transparent)]
     Api(#[from] ApiError),
+    /// An API 3.0 call failed; the message names the action, the class and Tencent's code.
+    #[error(transparent)]
+    Api3(#[from] ApiError3),
     /// The summary could not be written.
     #[error("could not write the summary: {0}")]
     Output(#[from] std::io::Error),
@@ -63,6 +73,7 @@ impl CheckError {
     pub fn class(&self) -> Option<ErrorClass> {
         match self {
             CheckError::Api(e) => Some(e.class),
+            CheckError::Api3(e) => Some(e.class),
             _ => None,
         }
     }
@@ -70,7 +81,7 @@ impl CheckError {
     /// The process exit code for this failure (never 0): 1 for an API failure, 2 for setup.
     pub fn exit_code(&self) -> i32 {
         match self {
-            CheckError::Api(_) | CheckError::Output(_) => 1,
+            CheckError::Api(_) | CheckError::Api3(_) | CheckError::Output(_) => 1,
             CheckError::Credentials(_) | CheckError::Config(_) => 2,
         }
     }
@@ -83,12 +94,10 @@ pub async fn run_check(args: CheckArgs, out: &mut impl Write) -> Result<(), Chec
         Some(creds) => creds,
         None => client::credentials_from_env()?,
     };
-    let client = VpcClient::new(client_config(&args))?;
-    let vpc = client.describe_vpc(&creds, &args.region, &args.vpc_id).await?;
-    write_vpc(out, &vpc)?;
-    let tables = match args.route_table_id.as_deref() {
-        Some(rtb) => vec![client.describe_route_table(&creds, &args.region, Some(&args.vpc_id), rtb).await?],
-        None => client.describe_route_tables(&creds, &args.region, Some(&args.vpc_id), None).await?,
+    writeln!(out, "api {} at {}", args.api.as_str(), endpoint(&args))?;
+    let tables = match args.api {
+        ApiVersion::V2 => read_v2(&args, &creds, out).await?,
+        ApiVersion::V3 => read_v3(&args, &creds, out).await?,
     };
     writeln!(out, "route tables: {}", tables.len())?;
     for table in &tables {
@@ -97,9 +106,92 @@ pub async fn run_check(args: CheckArgs, out: &mut impl Write) -> Result<(), Chec
     Ok(())
 }
 
+fn endpoint(args: &CheckArgs) -> String {
+    args.endpoint.clone().unwrap_or_else(|| args.api.default_endpoint().to_string())
+}
+
+async fn read_v2(args: &CheckArgs, creds: &Credentials, out: &mut impl Write) -> Result<Vec<RouteTable>, CheckError> {
+    let client = VpcClient::new(client_config(args))?;
+    let vpc = client.describe_vpc(creds, &args.region, &args.vpc_id).await?;
+    write_vpc(out, &vpc)?;
+    Ok(match args.route_table_id.as_deref() {
+        Some(rtb) => vec![client.describe_route_table(creds, &args.region, Some(&args.vpc_id), rtb).await?],
+        None => client.describe_route_tables(creds, &args.region, Some(&args.vpc_id), None).await?,
+    })
+}
+
+async fn read_v3(args: &CheckArgs, creds: &Credentials, out: &mut impl Write) -> Result<Vec<RouteTable>, CheckError> {
+    let client = VpcClient3::new(Client3Config {
+        endpoint: endpoint(args),
+        ca_file: args.ca_file.clone(),
+        connect_timeout: Duration::from_secs(args.connect_timeout_secs),
+        request_timeout: Duration::from_secs(args.request_timeout_secs),
+        ..Client3Config::default()
+    })?;
+    let vpcs = client.describe_vpcs(creds, &args.region, std::slice::from_ref(&args.vpc_id)).await?;
+    let Some(vpc) = vpcs.into_iter().find(|v| v.vpc_id == args.vpc_id) else {
+        let what = format!("vpc {}", args.vpc_id);
+        return Err(ApiError3::absent(vpc_wire::v3::Action::DescribeVpcs, &what, None).into());
+    };
+    let shown = Vpc {
+        vpc_id: vpc.vpc_id,
+        name: vpc.vpc_name,
+        cidr_block: vpc.cidr_block.clone(),
+        create_time: Some(vpc.created_time),
+        is_default: vpc.is_default,
+    };
+    write_vpc(out, &shown)?;
+    let tables = match &args.route_table_id {
+        Some(rtb) => client.describe_route_tables(creds, &args.region, std::slice::from_ref(rtb)).await?,
+        None => {
+            let req = DescribeRouteTablesRequest {
+                filters: Some(vec![Filter::new("vpc-id", vec![args.vpc_id.clone()])]),
+                limit: Some("100".into()),
+                ..Default::default()
+            };
+            let reply = client
+                .call::<_, DescribeRouteTablesResponse>(
+                    creds,
+                    &args.region,
+                    vpc_wire::v3::Action::DescribeRouteTables,
+                    &req,
+                )
+                .await?;
+            reply.data.route_table_set
+        }
+    };
+    Ok(tables.into_iter().map(|t| summary_of_v3(t, &vpc.cidr_block)).collect())
+}
+
+/// A 3.0 table in the summary's shape: user routes with a known type, the rest kept aside.
+fn summary_of_v3(t: vpc_wire::v3::models::RouteTable, vpc_cidr: &str) -> RouteTable {
+    let mut table = RouteTable {
+        route_table_id: t.route_table_id,
+        name: t.route_table_name,
+        vpc_id: t.vpc_id,
+        vpc_cidr: vpc_cidr.to_string(),
+        routes: Vec::new(),
+        other_routes: Vec::new(),
+    };
+    for r in t.route_set.into_iter().filter(|r| r.is_user()) {
+        let known = next_type_of(&r.gateway_type).zip(normalize_cidr(&r.destination_cidr_block));
+        match known {
+            Some((next_type, destination)) => {
+                table.routes.push(vpc_wire::domain::Route { destination, next_type, next_hub: r.gateway_id })
+            }
+            None => table.other_routes.push(client::RawRoute {
+                destination: r.destination_cidr_block,
+                next_type: -1,
+                next_hub: format!("{} {}", r.gateway_type, r.gateway_id),
+            }),
+        }
+    }
+    table
+}
+
 fn client_config(args: &CheckArgs) -> ClientConfig {
     ClientConfig {
-        endpoint: args.endpoint.clone(),
+        endpoint: endpoint(args),
         ca_file: args.ca_file.clone(),
         connect_timeout: Duration::from_secs(args.connect_timeout_secs),
         request_timeout: Duration::from_secs(args.request_timeout_secs),

@@ -5,7 +5,35 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::client::DEFAULT_ENDPOINT;
+/// Which Tencent API generation the operator speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ApiVersion {
+    /// API 3.0 (`vpc.tencentcloudapi.com`, TC3-HMAC-SHA256): what Tencent accounts use today.
+    #[default]
+    #[value(name = "3.0")]
+    V3,
+    /// API 2.0 (`vpc.api.qcloud.com/v2/index.php`): private cloud (TCE) and allow-listed accounts.
+    #[value(name = "2.0")]
+    V2,
+}
+
+impl ApiVersion {
+    /// The public endpoint of this generation.
+    pub fn default_endpoint(self) -> &'static str {
+        match self {
+            ApiVersion::V3 => crate::client3::DEFAULT_ENDPOINT,
+            ApiVersion::V2 => crate::client::DEFAULT_ENDPOINT,
+        }
+    }
+
+    /// `3.0` or `2.0`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApiVersion::V3 => "3.0",
+            ApiVersion::V2 => "2.0",
+        }
+    }
+}
 
 /// Log line format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -28,9 +56,15 @@ pub enum SignatureChoice {
 /// `vpcroute-operator run` flags; each also reads an environment variable.
 #[derive(Clone, Debug, clap::Args)]
 pub struct RunArgs {
-    /// Tencent Cloud VPC API 2.0 endpoint URL.
-    #[arg(long, env = "VPCROUTE_ENDPOINT", default_value = DEFAULT_ENDPOINT)]
-    pub endpoint: String,
+    /// Tencent API generation: `3.0` (default; every Tencent account) or `2.0` (private cloud
+    /// and allow-listed accounts).
+    #[arg(long, env = "VPCROUTE_API", value_enum, default_value_t = ApiVersion::V3)]
+    pub api: ApiVersion,
+    /// Endpoint URL. Default: `https://vpc.tencentcloudapi.com/` on 3.0 (region endpoints such as
+    /// `https://vpc.ap-guangzhou.tencentcloudapi.com/` work too),
+    /// `https://vpc.api.qcloud.com/v2/index.php` on 2.0.
+    #[arg(long, env = "VPCROUTE_ENDPOINT")]
+    pub endpoint: Option<String>,
     /// Default region for VpcRoutes that do not name one, e.g. ap-guangzhou.
     #[arg(long, env = "VPCROUTE_REGION")]
     pub region: Option<String>,
@@ -75,7 +109,7 @@ pub struct RunArgs {
     /// Cloud API request timeout, seconds.
     #[arg(long, env = "VPCROUTE_REQUEST_TIMEOUT_SECONDS", default_value_t = 20)]
     pub request_timeout_seconds: u64,
-    /// Signature algorithm.
+    /// Signature algorithm of API 2.0 requests (3.0 always signs with TC3-HMAC-SHA256).
     #[arg(long, env = "VPCROUTE_SIGNATURE_METHOD", value_enum, default_value_t = SignatureChoice::HmacSha256)]
     pub signature_method: SignatureChoice,
     /// Address for /metrics, /healthz and /readyz.
@@ -96,6 +130,11 @@ pub struct RunArgs {
 }
 
 impl RunArgs {
+    /// The endpoint: as given, or the default of the API generation.
+    pub fn endpoint(&self) -> String {
+        self.endpoint.clone().unwrap_or_else(|| self.api.default_endpoint().to_string())
+    }
+
     /// Resync period.
     pub fn resync(&self) -> Duration {
         Duration::from_secs(self.resync_seconds.max(1))

@@ -25,6 +25,7 @@ use vpc_wire::domain::NextType;
     printcolumn = r#"{"name":"Ready","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].status"}"#,
     printcolumn = r#"{"name":"Reason","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].reason"}"#,
     printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#,
+    printcolumn = r#"{"name":"RouteItemId","type":"string","priority":1,"jsonPath":".status.route.routeItemId"}"#,
     printcolumn = r#"{"name":"Message","type":"string","priority":1,"jsonPath":".status.conditions[?(@.type==\"Ready\")].message"}"#
 )]
 #[x_kube(
@@ -76,6 +77,18 @@ pub struct VpcRouteSpec {
     /// for this route's API calls. Default: the operator's own credentials.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credentials_secret_ref: Option<SecretRef>,
+
+    /// Tencent's `RouteDescription` (API 3.0), shown in the console; mutable. API 2.0 has no
+    /// description: there the route is made without it and the Ready message says so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = Rule::new("size(self) <= 100").message("description must be at most 100 characters"))]
+    pub description: Option<String>,
+
+    /// Whether the route carries traffic (default `true`); `false` disables it in place (API 3.0
+    /// `DisableRoutes`), `true` enables it again. API 2.0 cannot disable a route, so there
+    /// `false` is refused with reason `InvalidSpec` and nothing is created.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
 
     /// What deleting this resource does to the cloud route: `Delete` (default) removes the route
     /// this resource owns; `Orphan` leaves it in the table.

@@ -11,8 +11,9 @@ use vpc_wire::domain::Credentials;
 use vpc_wire::v2::sign::SignatureMethod;
 use vpcroute_operator::check::{CheckArgs, run_check};
 use vpcroute_operator::client::{ClientConfig, VpcClient, credentials_from_env};
-use vpcroute_operator::cloud::Metered;
-use vpcroute_operator::config::{LogFormat, RunArgs, SignatureChoice};
+use vpcroute_operator::client3::{Client3Config, VpcClient3};
+use vpcroute_operator::cloud::{Metered, RouteApi};
+use vpcroute_operator::config::{ApiVersion, LogFormat, RunArgs, SignatureChoice};
 use vpcroute_operator::metrics::Metrics;
 use vpcroute_operator::server::{Health, serve};
 use vpcroute_operator::{controller, leader};
@@ -28,7 +29,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Cmd {
     /// Read a VPC and its route tables through the API and print a summary.
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
     /// Run the controller.
     Run(Box<RunArgs>),
 }
@@ -38,7 +39,7 @@ async fn main() -> ExitCode {
     match Cli::parse().cmd {
         Cmd::Check(args) => {
             init_logging(LogFormat::Text);
-            match run_check(args, &mut std::io::stdout()).await {
+            match run_check(*args, &mut std::io::stdout()).await {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("error: {e}");
@@ -72,19 +73,39 @@ fn init_logging(format: LogFormat) {
 }
 
 async fn run(args: RunArgs) -> Result<(), String> {
+    tracing::info!(api = args.api.as_str(), endpoint = %args.endpoint(), "starting");
+    match args.api {
+        ApiVersion::V3 => {
+            let client = VpcClient3::new(Client3Config {
+                endpoint: args.endpoint(),
+                ca_file: args.ca_file.clone(),
+                connect_timeout: Duration::from_secs(args.connect_timeout_seconds),
+                request_timeout: Duration::from_secs(args.request_timeout_seconds),
+                ..Client3Config::default()
+            })
+            .map_err(|e| format!("cloud client configuration: {e}"))?;
+            run_with(args, client).await
+        }
+        ApiVersion::V2 => {
+            let client = VpcClient::new(ClientConfig {
+                endpoint: args.endpoint(),
+                ca_file: args.ca_file.clone(),
+                connect_timeout: Duration::from_secs(args.connect_timeout_seconds),
+                request_timeout: Duration::from_secs(args.request_timeout_seconds),
+                signature_method: match args.signature_method {
+                    SignatureChoice::HmacSha256 => SignatureMethod::HmacSha256,
+                    SignatureChoice::HmacSha1 => SignatureMethod::HmacSha1,
+                },
+                ..ClientConfig::default()
+            })
+            .map_err(|e| format!("cloud client configuration: {e}"))?;
+            run_with(args, client).await
+        }
+    }
+}
+
+async fn run_with<A: RouteApi>(args: RunArgs, client: A) -> Result<(), String> {
     let kube = kube::Client::try_default().await.map_err(|e| format!("cannot reach kubernetes: {e}"))?;
-    let client = VpcClient::new(ClientConfig {
-        endpoint: args.endpoint.clone(),
-        ca_file: args.ca_file.clone(),
-        connect_timeout: Duration::from_secs(args.connect_timeout_seconds),
-        request_timeout: Duration::from_secs(args.request_timeout_seconds),
-        signature_method: match args.signature_method {
-            SignatureChoice::HmacSha256 => SignatureMethod::HmacSha256,
-            SignatureChoice::HmacSha1 => SignatureMethod::HmacSha1,
-        },
-        ..ClientConfig::default()
-    })
-    .map_err(|e| format!("cloud client configuration: {e}"))?;
     let default_credentials = default_credentials(&kube, &args).await?;
     let metrics = Arc::new(Metrics::new());
     let ready = Arc::new(AtomicBool::new(false));

@@ -50,11 +50,13 @@ pub enum Reason {
     Deleted,
     /// Event: the resource was deleted and its route left in place (`deletionPolicy: Orphan`).
     Orphaned,
+    /// Event: the route's description or `Enabled` was set to what the spec says.
+    Updated,
 }
 
 impl Reason {
     /// Every reason, for metrics label sets and tests.
-    pub const ALL: [Reason; 20] = [
+    pub const ALL: [Reason; 21] = [
         Reason::Created,
         Reason::Adopted,
         Reason::Creating,
@@ -75,6 +77,7 @@ impl Reason {
         Reason::DriftCorrected,
         Reason::Deleted,
         Reason::Orphaned,
+        Reason::Updated,
     ];
 
     /// The reason as written into conditions, Events and metric labels.
@@ -100,6 +103,7 @@ impl Reason {
             Reason::DriftCorrected => "DriftCorrected",
             Reason::Deleted => "Deleted",
             Reason::Orphaned => "Orphaned",
+            Reason::Updated => "Updated",
         }
     }
 }

@@ -74,3 +74,15 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- define "vpcroute-operator.caDir" -}}
 /etc/vpcroute-operator/ca
 {{- end }}
+
+{{/*
+The API generation as the operator spells it. `--set cloud.api=3.0` arrives as the number 3,
+so numbers are printed with one decimal.
+*/}}
+{{- define "vpcroute-operator.api" -}}
+{{- if kindIs "string" .Values.cloud.api -}}
+{{- .Values.cloud.api -}}
+{{- else -}}
+{{- printf "%.1f" (float64 .Values.cloud.api) -}}
+{{- end -}}
+{{- end }}

@@ -11,7 +11,7 @@ use std::time::Duration;
 use support::sim::{self, Sim};
 use vpc_wire::domain::{Credentials, NextType, Route, Secret};
 use vpcroute_operator::client3::{Client3Config, ErrorClass as ClientClass, HttpMethod, VpcClient3};
-use vpcroute_operator::cloud::{ErrorClass, RouteApi, RouteIds, TableRef};
+use vpcroute_operator::cloud::{ErrorClass, RouteApi, RouteAttrs, RouteIds, TableRef};
 use vpcroute_operator::reasons::Reason;
 
 fn client_with(sim: &Sim, change: impl FnOnce(&mut Client3Config)) -> VpcClient3 {
@@ -44,7 +44,8 @@ fn preexisting() -> Route {
 }
 
 async fn create_reason(sim: &Sim, table: &TableRef, routes: &[Route]) -> (ErrorClass, Reason) {
-    let err = RouteApi::create_routes(&client(sim), &sim::credentials(), table, routes).await.unwrap_err();
+    let planned: Vec<(Route, RouteAttrs)> = routes.iter().map(|r| (r.clone(), RouteAttrs::default())).collect();
+    let err = RouteApi::create_routes(&client(sim), &sim::credentials(), table, &planned).await.unwrap_err();
     assert_eq!(err.action, "CreateRoutes");
     assert!(err.code.is_some() && err.request_id.is_some(), "{err}");
     (err.class, err.reason)
@@ -55,7 +56,14 @@ async fn a_route_is_created_described_with_ids_replaced_in_place_and_deleted() {
     let sim = Sim::start(sim::WORLD);
     let (c, creds, t) = (client(&sim), sim::credentials(), table());
     let (a, b) = (vpn_route("172.30.1.0/24"), vpn_route("172.30.2.9/24"));
-    let ids = RouteApi::create_routes(&c, &creds, &t, &[a.clone(), b.clone()]).await.unwrap();
+    let ids = RouteApi::create_routes(
+        &c,
+        &creds,
+        &t,
+        &[(a.clone(), RouteAttrs::default()), (b.clone(), RouteAttrs::default())],
+    )
+    .await
+    .unwrap();
     assert_eq!(ids.len(), 2);
     assert!(ids.iter().all(|i| i.route_item_id.is_some() && i.route_id.is_some()), "{ids:?}");
     assert_ne!(ids[0], ids[1]);
@@ -68,7 +76,7 @@ async fn a_route_is_created_described_with_ids_replaced_in_place_and_deleted() {
     assert_eq!(view.routes.len(), 3, "the system route is left out");
 
     let to_nat = Route::new("172.30.1.0/24", NextType::NatGateway, sim::TEST_NAT).unwrap();
-    let kept = c.replace_route(&creds, &t, &a, &ids[0], &to_nat).await.unwrap();
+    let kept = c.replace_route(&creds, &t, &a, &ids[0], &(to_nat.clone(), RouteAttrs::default())).await.unwrap();
     assert_eq!(kept, ids[0], "ReplaceRoutes keeps the ids");
     let view = c.describe_table(&creds, &t).await.unwrap();
     assert_eq!((view.at(&a.destination), view.ids_of(&a.destination)), (Some(&to_nat), ids[0].clone()));
@@ -86,7 +94,10 @@ async fn a_route_recorded_without_ids_is_found_in_the_table_to_delete_or_replace
     let (c, creds, t) = (client(&sim), sim::credentials(), table());
     let old = preexisting();
     let to_vpn = Route { next_type: NextType::VpnGateway, next_hub: sim::TEST_VPN.into(), ..old.clone() };
-    let ids = c.replace_route(&creds, &t, &old, &RouteIds::default(), &to_vpn).await.unwrap();
+    let ids = c
+        .replace_route(&creds, &t, &old, &RouteIds::default(), &(to_vpn.clone(), RouteAttrs::default()))
+        .await
+        .unwrap();
     assert!(!ids.is_empty());
     let stale = c.delete_route(&creds, &t, &old, &RouteIds::default()).await.unwrap_err();
     assert!(stale.is_not_found(), "the old hop is no longer in the table: {stale}");

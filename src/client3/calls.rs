@@ -94,7 +94,7 @@ fn enable_request(route_table_id: &str, refs: &[RouteRef]) -> EnableRoutesReques
 }
 
 impl VpcClient3 {
-    /// Adds routes to one table in one atomic `CreateRoutes` (each `Enabled: true`). Not
+    /// Adds routes to one table in one atomic `CreateRoutes`, with their description and `Enabled`. Not
     /// idempotent: after a transport error read the table before sending again.
     #[tracing::instrument(skip_all, fields(action = "CreateRoutes", region = %region,
         route_table_id = %route_table_id, routes = routes.len(), request_id = Empty))]
@@ -103,9 +103,10 @@ impl VpcClient3 {
         creds: &Credentials,
         region: &str,
         route_table_id: &str,
-        routes: &[domain::Route],
+        routes: &[(domain::Route, domain::RouteAttrs)],
     ) -> Result<Reply3<CreateRoutesResponse>, ApiError3> {
-        let routes = routes.iter().map(|r| Route { enabled: true, ..Route::from_domain(r, "") }).collect();
+        let routes =
+            routes.iter().map(|(r, a)| Route { enabled: a.enabled, ..Route::from_domain(r, &a.description) }).collect();
         let req = CreateRoutesRequest { route_table_id: route_table_id.to_owned(), routes };
         self.call(creds, region, Action::CreateRoutes, &req).await
     }
@@ -124,7 +125,8 @@ impl VpcClient3 {
         self.call(creds, region, Action::DeleteRoutes, &req).await
     }
 
-    /// Changes routes in place (their ids are kept): each named by id, with its new destination and hop.
+    /// Changes routes in place (their ids are kept): each named by id, with its new destination,
+    /// hop and description.
     #[tracing::instrument(skip_all, fields(action = "ReplaceRoutes", region = %region,
         route_table_id = %route_table_id, routes = routes.len(), request_id = Empty))]
     pub async fn replace_routes(
@@ -132,14 +134,14 @@ impl VpcClient3 {
         creds: &Credentials,
         region: &str,
         route_table_id: &str,
-        routes: &[(RouteRef, domain::Route)],
+        routes: &[(RouteRef, domain::Route, String)],
     ) -> Result<Reply3<ReplaceRoutesResponse>, ApiError3> {
         let routes = routes
             .iter()
-            .map(|(id, r)| Route {
+            .map(|(id, r, description)| Route {
                 route_id: id.route_id.unwrap_or(0),
                 route_item_id: id.route_item_id.clone().unwrap_or_default(),
-                ..Route::from_domain(r, "")
+                ..Route::from_domain(r, description)
             })
             .collect();
         let req = ReplaceRoutesRequest { route_table_id: route_table_id.to_owned(), routes };

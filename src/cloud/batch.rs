@@ -10,7 +10,7 @@ use tokio::sync::oneshot;
 
 use vpc_wire::domain::{Credentials, Route};
 
-use super::{CloudError, ErrorClass, RouteApi, RouteIds, TableRef};
+use super::{CloudError, ErrorClass, RouteApi, RouteAttrs, RouteIds, TableRef};
 use crate::reasons::Reason;
 
 type Answer = oneshot::Sender<Result<RouteIds, CloudError>>;
@@ -18,7 +18,7 @@ type Queues = HashMap<(String, TableRef), Arc<Mutex<Queue>>>;
 
 #[derive(Default)]
 struct Queue {
-    waiting: Vec<(Route, Answer)>,
+    waiting: Vec<((Route, RouteAttrs), Answer)>,
     busy: bool,
 }
 
@@ -74,7 +74,7 @@ impl Batcher {
         api: &A,
         creds: &Credentials,
         table: &TableRef,
-        route: &Route,
+        route: &(Route, RouteAttrs),
     ) -> Result<RouteIds, CloudError> {
         let queue = lock(&self.queues).entry((creds.secret_id.clone(), table.clone())).or_default().clone();
         let (tx, rx) = oneshot::channel();
@@ -86,7 +86,7 @@ impl Batcher {
         if lead {
             let mut guard = Abandon { queue: queue.clone(), armed: true };
             loop {
-                let batch: Vec<(Route, Answer)> = {
+                let batch: Vec<((Route, RouteAttrs), Answer)> = {
                     let mut q = lock(&queue);
                     if q.waiting.is_empty() {
                         q.busy = false;
@@ -103,8 +103,8 @@ impl Batcher {
     }
 }
 
-async fn send<A: RouteApi>(api: &A, creds: &Credentials, table: &TableRef, batch: Vec<(Route, Answer)>) {
-    let routes: Vec<Route> = batch.iter().map(|(r, _)| r.clone()).collect();
+async fn send<A: RouteApi>(api: &A, creds: &Credentials, table: &TableRef, batch: Vec<((Route, RouteAttrs), Answer)>) {
+    let routes: Vec<(Route, RouteAttrs)> = batch.iter().map(|(r, _)| r.clone()).collect();
     match api.create_routes(creds, table, &routes).await {
         Err(e) if batch.len() > 1 && matches!(e.class, ErrorClass::Permanent | ErrorClass::NotFound) => {
             for (route, answer) in batch {
@@ -149,7 +149,9 @@ mod tests {
     ) -> Vec<Result<RouteIds, CloudError>> {
         let calls = routes.into_iter().map(|r| {
             let (api, batcher) = (api.clone(), batcher.clone());
-            tokio::spawn(async move { batcher.create(api.as_ref(), &creds(), &table(), &r).await })
+            tokio::spawn(
+                async move { batcher.create(api.as_ref(), &creds(), &table(), &(r, RouteAttrs::default())).await },
+            )
         });
         futures::future::join_all(calls).await.into_iter().map(|r| r.unwrap()).collect()
     }

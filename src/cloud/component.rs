@@ -13,7 +13,7 @@ use tokio::time::Instant;
 use vpc_wire::domain::{Credentials, Route};
 
 use super::batch::Batcher;
-use super::{CloudError, RouteApi, RouteIds, TableRef, TableView};
+use super::{CloudError, RouteApi, RouteAttrs, RouteIds, TableRef, TableView};
 
 type Key = (String, TableRef);
 
@@ -70,10 +70,16 @@ impl<A: RouteApi> RouteCloud<A> {
     /// Creates one route (batched with concurrent creates for the same table) and returns its
     /// cloud ids. On success the cached view gains it; after a transport failure the view is
     /// dropped, since the route may or may not exist now.
-    pub async fn create(&self, creds: &Credentials, table: &TableRef, route: &Route) -> Result<RouteIds, CloudError> {
-        let result = self.batcher.create(&self.api, creds, table, route).await;
+    pub async fn create(
+        &self,
+        creds: &Credentials,
+        table: &TableRef,
+        planned: &(Route, RouteAttrs),
+    ) -> Result<RouteIds, CloudError> {
+        let result = self.batcher.create(&self.api, creds, table, planned).await;
+        let attrs_known = self.api.supports_attributes();
         match &result {
-            Ok(ids) => self.edit_view(creds, table, |v| upsert(v, route, ids)).await,
+            Ok(ids) => self.edit_view(creds, table, |v| upsert(v, planned, ids, attrs_known)).await,
             Err(e) if e.is_transport() => self.forget(creds, table).await,
             Err(_) => {}
         }
@@ -104,15 +110,58 @@ impl<A: RouteApi> RouteCloud<A> {
         table: &TableRef,
         old: &Route,
         ids: &RouteIds,
-        new: &Route,
+        new: &(Route, RouteAttrs),
     ) -> Result<RouteIds, CloudError> {
         let result = self.api.replace_route(creds, table, old, ids, new).await;
+        let attrs_known = self.api.supports_attributes();
         match &result {
-            Ok(new_ids) => self.edit_view(creds, table, |v| upsert(v, new, new_ids)).await,
+            Ok(new_ids) => {
+                // ReplaceRoutes sets the description and keeps Enabled.
+                let enabled = self.view_attrs(creds, table, &old.destination).await.is_none_or(|a| a.enabled);
+                let kept = (new.0.clone(), RouteAttrs { enabled, ..new.1.clone() });
+                self.edit_view(creds, table, |v| upsert(v, &kept, new_ids, attrs_known)).await
+            }
             // A 2.0 replace may have deleted the old route before failing: read again.
             Err(_) => self.forget(creds, table).await,
         }
         result
+    }
+
+    /// Sets a route's description and `Enabled` to `want`, from `have`; the cached view follows.
+    pub async fn set_attributes(
+        &self,
+        creds: &Credentials,
+        table: &TableRef,
+        route: &Route,
+        ids: &RouteIds,
+        want: &RouteAttrs,
+        have: &RouteAttrs,
+    ) -> Result<(), CloudError> {
+        if want.description != have.description {
+            let result = self.api.set_description(creds, table, route, ids, &want.description).await;
+            self.after_write(creds, table, &result, |v| {
+                set_attrs(v, route, |a| a.description.clone_from(&want.description))
+            })
+            .await;
+            result?;
+        }
+        if want.enabled != have.enabled {
+            let result = self.api.set_enabled(creds, table, route, ids, want.enabled).await;
+            self.after_write(creds, table, &result, |v| set_attrs(v, route, |a| a.enabled = want.enabled)).await;
+            result?;
+        }
+        Ok(())
+    }
+
+    async fn view_attrs(
+        &self,
+        creds: &Credentials,
+        table: &TableRef,
+        destination: &ipnet::Ipv4Net,
+    ) -> Option<RouteAttrs> {
+        let slot = self.slot(creds, table);
+        let slot = slot.lock().await;
+        slot.view.as_ref().and_then(|(_, v)| v.attrs_of(destination).cloned())
     }
 
     async fn after_write<T>(
@@ -144,16 +193,26 @@ impl<A: RouteApi> RouteCloud<A> {
     }
 }
 
-fn upsert(view: &mut TableView, route: &Route, ids: &RouteIds) {
+fn upsert(view: &mut TableView, (route, attrs): &(Route, RouteAttrs), ids: &RouteIds, attrs_known: bool) {
     view.routes.retain(|r| r.destination != route.destination);
     view.routes.push(route.clone());
     view.ids.insert(route.destination, ids.clone());
+    if attrs_known {
+        view.attrs.insert(route.destination, attrs.clone());
+    }
+}
+
+fn set_attrs(view: &mut TableView, route: &Route, change: impl FnOnce(&mut RouteAttrs)) {
+    if let Some(attrs) = view.attrs.get_mut(&route.destination) {
+        change(attrs);
+    }
 }
 
 fn remove(view: &mut TableView, route: &Route) {
     view.routes.retain(|r| r != route);
     if view.at(&route.destination).is_none() {
         view.ids.remove(&route.destination);
+        view.attrs.remove(&route.destination);
     }
 }
 
@@ -199,7 +258,7 @@ mod tests {
         let cloud = RouteCloud::new(MemoryApi::with_table(&table()), 50);
         let max = Duration::from_secs(300);
         assert!(cloud.table(&creds(), &table(), max).await.unwrap().routes.is_empty());
-        cloud.create(&creds(), &table(), &route("10.9.0.0/16")).await.unwrap();
+        cloud.create(&creds(), &table(), &(route("10.9.0.0/16"), RouteAttrs::default())).await.unwrap();
         let view = cloud.table(&creds(), &table(), max).await.unwrap();
         assert_eq!(view.routes, vec![route("10.9.0.0/16")]);
         cloud.delete(&creds(), &table(), &route("10.9.0.0/16"), &RouteIds::default()).await.unwrap();
@@ -221,7 +280,7 @@ mod tests {
         let max = Duration::from_secs(300);
         cloud.table(&creds(), &table(), max).await.unwrap();
         cloud.api().lose_create_responses(1);
-        let err = cloud.create(&creds(), &table(), &route("10.9.0.0/16")).await;
+        let err = cloud.create(&creds(), &table(), &(route("10.9.0.0/16"), RouteAttrs::default())).await;
         assert_eq!(err.map_err(|e| e.class), Err(ErrorClass::Transport));
         let view = cloud.table(&creds(), &table(), max).await.unwrap();
         assert_eq!(view.routes, vec![route("10.9.0.0/16")]);

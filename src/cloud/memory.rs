@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use vpc_wire::domain::{Credentials, Route};
 
-use super::{CloudError, ErrorClass, Operation, RouteApi, RouteIds, TableRef, TableView};
+use super::{CloudError, ErrorClass, Operation, RouteApi, RouteAttrs, RouteIds, TableRef, TableView, unsupported};
 use crate::reasons::Reason;
 
 /// Credentials for tests of code that takes them (the double ignores them).
@@ -100,6 +100,8 @@ impl MemoryApi {
             Operation::Create => "Create",
             Operation::Delete => "Delete",
             Operation::Replace => "Replace",
+            Operation::SetDescription => "SetDescription",
+            Operation::SetEnabled => "SetEnabled",
         }
     }
 
@@ -118,20 +120,25 @@ impl RouteApi for MemoryApi {
         MemoryApi::name(op)
     }
 
+    fn supports_attributes(&self) -> bool {
+        false
+    }
+
     async fn describe_table(&self, _: &Credentials, table: &TableRef) -> Result<TableView, CloudError> {
         self.enter(Operation::Describe)?;
         let routes = self.lock_tables().get(table).cloned();
         let routes =
             routes.ok_or_else(|| error(Operation::Describe, ErrorClass::NotFound, Reason::InvalidRouteTableId))?;
-        Ok(TableView { routes, ids: Default::default() })
+        Ok(TableView { routes, ..TableView::default() })
     }
 
     async fn create_routes(
         &self,
         _: &Credentials,
         table: &TableRef,
-        routes: &[Route],
+        planned: &[(Route, RouteAttrs)],
     ) -> Result<Vec<RouteIds>, CloudError> {
+        let routes: Vec<Route> = planned.iter().map(|(r, _)| r.clone()).collect();
         self.delay().await;
         self.enter(Operation::Create)?;
         let mut tables = self.lock_tables();
@@ -174,7 +181,7 @@ impl RouteApi for MemoryApi {
         table: &TableRef,
         old: &Route,
         _: &RouteIds,
-        new: &Route,
+        (new, _): &(Route, RouteAttrs),
     ) -> Result<RouteIds, CloudError> {
         self.enter(Operation::Replace)?;
         let mut tables = self.lock_tables();
@@ -184,5 +191,27 @@ impl RouteApi for MemoryApi {
         };
         *slot = new.clone();
         Ok(RouteIds::default())
+    }
+
+    async fn set_description(
+        &self,
+        _: &Credentials,
+        _: &TableRef,
+        _: &Route,
+        _: &RouteIds,
+        _: &str,
+    ) -> Result<(), CloudError> {
+        Err(unsupported("SetDescription", "a route description"))
+    }
+
+    async fn set_enabled(
+        &self,
+        _: &Credentials,
+        _: &TableRef,
+        _: &Route,
+        _: &RouteIds,
+        _: bool,
+    ) -> Result<(), CloudError> {
+        Err(unsupported("SetEnabled", "enabling or disabling a route"))
     }
 }

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use vpc_wire::domain::{Credentials, Route};
 
-use super::{CloudError, Operation, RouteApi, RouteIds, TableRef, TableView};
+use super::{CloudError, Operation, RouteApi, RouteAttrs, RouteIds, TableRef, TableView};
 use crate::metrics::Metrics;
 
 /// Wraps an API with metrics.
@@ -41,6 +41,10 @@ impl<A: RouteApi> RouteApi for Metered<A> {
         self.inner.action_name(op)
     }
 
+    fn supports_attributes(&self) -> bool {
+        self.inner.supports_attributes()
+    }
+
     async fn describe_table(&self, creds: &Credentials, table: &TableRef) -> Result<TableView, CloudError> {
         let start = Instant::now();
         let result = self.inner.describe_table(creds, table).await;
@@ -52,7 +56,7 @@ impl<A: RouteApi> RouteApi for Metered<A> {
         &self,
         creds: &Credentials,
         table: &TableRef,
-        routes: &[Route],
+        routes: &[(Route, RouteAttrs)],
     ) -> Result<Vec<RouteIds>, CloudError> {
         let start = Instant::now();
         let result = self.inner.create_routes(creds, table, routes).await;
@@ -79,11 +83,44 @@ impl<A: RouteApi> RouteApi for Metered<A> {
         table: &TableRef,
         old: &Route,
         ids: &RouteIds,
-        new: &Route,
+        new: &(Route, RouteAttrs),
     ) -> Result<RouteIds, CloudError> {
         let start = Instant::now();
         let result = self.inner.replace_route(creds, table, old, ids, new).await;
         self.record(result.as_ref().err().map_or(self.action_name(Operation::Replace), |e| e.action), start, &result);
+        result
+    }
+
+    async fn set_description(
+        &self,
+        creds: &Credentials,
+        table: &TableRef,
+        route: &Route,
+        ids: &RouteIds,
+        description: &str,
+    ) -> Result<(), CloudError> {
+        let start = Instant::now();
+        let result = self.inner.set_description(creds, table, route, ids, description).await;
+        self.record(self.action_name(Operation::SetDescription), start, &result);
+        result
+    }
+
+    async fn set_enabled(
+        &self,
+        creds: &Credentials,
+        table: &TableRef,
+        route: &Route,
+        ids: &RouteIds,
+        enabled: bool,
+    ) -> Result<(), CloudError> {
+        let start = Instant::now();
+        let result = self.inner.set_enabled(creds, table, route, ids, enabled).await;
+        let action = match (&result, enabled) {
+            (Err(e), _) => e.action,
+            (Ok(()), true) => "EnableRoutes",
+            (Ok(()), false) => "DisableRoutes",
+        };
+        self.record(action, start, &result);
         result
     }
 }

@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 
 use ipnet::Ipv4Net;
+pub use vpc_wire::domain::RouteAttrs;
 use vpc_wire::domain::{Credentials, Route};
 
 pub use component::RouteCloud;
@@ -63,6 +64,8 @@ pub struct TableView {
     pub routes: Vec<Route>,
     /// Cloud ids by destination (destinations are unique in a table).
     pub ids: BTreeMap<Ipv4Net, RouteIds>,
+    /// Description and `Enabled` by destination, where the API has them (3.0).
+    pub attrs: BTreeMap<Ipv4Net, RouteAttrs>,
 }
 
 impl TableView {
@@ -74,6 +77,11 @@ impl TableView {
     /// The cloud ids of the route for a destination.
     pub fn ids_of(&self, destination: &Ipv4Net) -> RouteIds {
         self.ids.get(destination).cloned().unwrap_or_default()
+    }
+
+    /// The description and `Enabled` of the route for a destination, where the API has them.
+    pub fn attrs_of(&self, destination: &Ipv4Net) -> Option<&RouteAttrs> {
+        self.attrs.get(destination)
     }
 }
 
@@ -88,12 +96,19 @@ pub enum Operation {
     Delete,
     /// Change one route's next hop.
     Replace,
+    /// Change one route's description.
+    SetDescription,
+    /// Enable or disable one route.
+    SetEnabled,
 }
 
 /// The route-table operations the controller needs, as domain calls.
 pub trait RouteApi: Send + Sync + 'static {
     /// The backend's action name for an operation (metric labels use it).
     fn action_name(&self, op: Operation) -> &'static str;
+
+    /// Whether routes have a description and an `Enabled` flag (3.0 yes, 2.0 no).
+    fn supports_attributes(&self) -> bool;
 
     /// Reads one route table (all pages).
     fn describe_table(
@@ -103,11 +118,12 @@ pub trait RouteApi: Send + Sync + 'static {
     ) -> impl Future<Output = Result<TableView, CloudError>> + Send;
 
     /// Adds routes to a table in one atomic batch; returns each route's cloud ids, in order.
+    /// Backends without attributes ignore them.
     fn create_routes(
         &self,
         creds: &Credentials,
         table: &TableRef,
-        routes: &[Route],
+        routes: &[(Route, RouteAttrs)],
     ) -> impl Future<Output = Result<Vec<RouteIds>, CloudError>> + Send;
 
     /// Removes one route: by id where the API has ids, else by exact match.
@@ -127,6 +143,38 @@ pub trait RouteApi: Send + Sync + 'static {
         table: &TableRef,
         old: &Route,
         ids: &RouteIds,
-        new: &Route,
+        new: &(Route, RouteAttrs),
     ) -> impl Future<Output = Result<RouteIds, CloudError>> + Send;
+
+    /// Sets a route's description (only called where [`RouteApi::supports_attributes`]).
+    fn set_description(
+        &self,
+        creds: &Credentials,
+        table: &TableRef,
+        route: &Route,
+        ids: &RouteIds,
+        description: &str,
+    ) -> impl Future<Output = Result<(), CloudError>> + Send;
+
+    /// Enables or disables a route (only called where [`RouteApi::supports_attributes`]).
+    fn set_enabled(
+        &self,
+        creds: &Credentials,
+        table: &TableRef,
+        route: &Route,
+        ids: &RouteIds,
+        enabled: bool,
+    ) -> impl Future<Output = Result<(), CloudError>> + Send;
+}
+
+/// What a backend without route attributes answers if asked to change one.
+pub fn unsupported(action: &'static str, what: &str) -> CloudError {
+    CloudError {
+        action,
+        class: ErrorClass::Permanent,
+        reason: crate::reasons::Reason::CloudRejected,
+        code: None,
+        message: format!("{what} is not supported by this API generation"),
+        request_id: None,
+    }
 }

@@ -4,7 +4,7 @@
 use vpc_wire::domain::{Credentials, Route};
 use vpc_wire::v2::codes::{self, desc};
 
-use super::{CloudError, ErrorClass, Operation, RouteApi, RouteIds, TableRef, TableView};
+use super::{CloudError, ErrorClass, Operation, RouteApi, RouteAttrs, RouteIds, TableRef, TableView, unsupported};
 use crate::client::{ApiError, ApiErrorKind, VpcClient};
 use crate::reasons::Reason;
 
@@ -14,7 +14,12 @@ impl RouteApi for VpcClient {
             Operation::Describe => "DescribeRouteTable",
             Operation::Create => "CreateRoute",
             Operation::Delete | Operation::Replace => "DeleteRoute",
+            Operation::SetDescription | Operation::SetEnabled => "CreateRoute",
         }
+    }
+
+    fn supports_attributes(&self) -> bool {
+        false
     }
 
     async fn describe_table(&self, creds: &Credentials, table: &TableRef) -> Result<TableView, CloudError> {
@@ -22,16 +27,17 @@ impl RouteApi for VpcClient {
             .describe_route_table(creds, &table.region, Some(&table.vpc_id), &table.route_table_id)
             .await
             .map_err(|e| classify(&e))?;
-        Ok(TableView { routes: t.routes, ids: Default::default() })
+        Ok(TableView { routes: t.routes, ..TableView::default() })
     }
 
     async fn create_routes(
         &self,
         creds: &Credentials,
         table: &TableRef,
-        routes: &[Route],
+        routes: &[(Route, RouteAttrs)],
     ) -> Result<Vec<RouteIds>, CloudError> {
-        VpcClient::create_routes(self, creds, &table.region, &table.vpc_id, &table.route_table_id, routes)
+        let routes: Vec<Route> = routes.iter().map(|(r, _)| r.clone()).collect();
+        VpcClient::create_routes(self, creds, &table.region, &table.vpc_id, &table.route_table_id, &routes)
             .await
             .map_err(|e| classify(&e))?;
         Ok(vec![RouteIds::default(); routes.len()])
@@ -56,7 +62,7 @@ impl RouteApi for VpcClient {
         table: &TableRef,
         old: &Route,
         ids: &RouteIds,
-        new: &Route,
+        new: &(Route, RouteAttrs),
     ) -> Result<RouteIds, CloudError> {
         match self.delete_route(creds, table, old, ids).await {
             Err(e) if !e.is_not_found() => return Err(e),
@@ -64,6 +70,28 @@ impl RouteApi for VpcClient {
         }
         let mut created = RouteApi::create_routes(self, creds, table, std::slice::from_ref(new)).await?;
         Ok(created.pop().unwrap_or_default())
+    }
+
+    async fn set_description(
+        &self,
+        _: &Credentials,
+        _: &TableRef,
+        _: &Route,
+        _: &RouteIds,
+        _: &str,
+    ) -> Result<(), CloudError> {
+        Err(unsupported("CreateRoute", "a route description"))
+    }
+
+    async fn set_enabled(
+        &self,
+        _: &Credentials,
+        _: &TableRef,
+        _: &Route,
+        _: &RouteIds,
+        _: bool,
+    ) -> Result<(), CloudError> {
+        Err(unsupported("CreateRoute", "enabling or disabling a route"))
     }
 }
 

@@ -7,7 +7,7 @@ use vpc_wire::v3::Action;
 use vpc_wire::v3::codes;
 use vpc_wire::v3::models::{self as wire, RouteRef};
 
-use super::{CloudError, ErrorClass, Operation, RouteApi, RouteIds, TableRef, TableView};
+use super::{CloudError, ErrorClass, Operation, RouteApi, RouteAttrs, RouteIds, TableRef, TableView};
 use crate::client3::{ApiError3, VpcClient3, route_ref};
 use crate::reasons::Reason;
 
@@ -17,15 +17,31 @@ impl RouteApi for VpcClient3 {
             Operation::Describe => Action::DescribeRouteTables.name(),
             Operation::Create => Action::CreateRoutes.name(),
             Operation::Delete => Action::DeleteRoutes.name(),
-            Operation::Replace => Action::ReplaceRoutes.name(),
+            Operation::Replace | Operation::SetDescription => Action::ReplaceRoutes.name(),
+            Operation::SetEnabled => "EnableRoutes/DisableRoutes",
         }
+    }
+
+    fn supports_attributes(&self) -> bool {
+        true
     }
 
     async fn describe_table(&self, creds: &Credentials, table: &TableRef) -> Result<TableView, CloudError> {
         let ids = std::slice::from_ref(&table.route_table_id);
         let tables = self.describe_route_tables(creds, &table.region, ids).await.map_err(|e| classify(&e))?;
-        let in_vpc = |t: &wire::RouteTable| t.vpc_id.is_empty() || t.vpc_id == table.vpc_id;
-        match tables.iter().find(|t| t.route_table_id == table.route_table_id && in_vpc(t)) {
+        match tables.iter().find(|t| t.route_table_id == table.route_table_id) {
+            // 3.0 writes name no VPC: the table must be checked to belong to the spec's VPC here.
+            Some(t) if !t.vpc_id.is_empty() && t.vpc_id != table.vpc_id => Err(CloudError {
+                action: Action::DescribeRouteTables.name(),
+                class: ErrorClass::Permanent,
+                reason: Reason::InvalidVpc,
+                code: None,
+                message: format!(
+                    "route table {} belongs to {}, not to {}",
+                    table.route_table_id, t.vpc_id, table.vpc_id
+                ),
+                request_id: None,
+            }),
             Some(t) => Ok(view_of(t)),
             None => {
                 Err(absent(Action::DescribeRouteTables, Reason::InvalidRouteTableId, format!("route table {table}")))
@@ -37,14 +53,16 @@ impl RouteApi for VpcClient3 {
         &self,
         creds: &Credentials,
         table: &TableRef,
-        routes: &[Route],
+        planned: &[(Route, RouteAttrs)],
     ) -> Result<Vec<RouteIds>, CloudError> {
-        if routes.is_empty() {
+        if planned.is_empty() {
             return Ok(Vec::new());
         }
-        let reply = VpcClient3::create_routes(self, creds, &table.region, &table.route_table_id, routes)
+        let reply = VpcClient3::create_routes(self, creds, &table.region, &table.route_table_id, planned)
             .await
             .map_err(|e| classify(&e))?;
+        let routes: Vec<Route> = planned.iter().map(|(r, _)| r.clone()).collect();
+        let routes = routes.as_slice();
         let returned: Vec<&wire::Route> = reply.data.route_table_set.iter().flat_map(|t| &t.route_set).collect();
         let mut ids = ids_in_order(routes, &returned);
         if ids.iter().any(RouteIds::is_empty) {
@@ -83,15 +101,50 @@ impl RouteApi for VpcClient3 {
         table: &TableRef,
         old: &Route,
         ids: &RouteIds,
-        new: &Route,
+        (new, attrs): &(Route, RouteAttrs),
     ) -> Result<RouteIds, CloudError> {
         let (reference, used) = self.reference(creds, table, old, ids, Action::ReplaceRoutes).await?;
-        let reply =
-            VpcClient3::replace_routes(self, creds, &table.region, &table.route_table_id, &[(reference, new.clone())])
-                .await
-                .map_err(|e| classify(&e))?;
+        let change = [(reference, new.clone(), attrs.description.clone())];
+        let reply = VpcClient3::replace_routes(self, creds, &table.region, &table.route_table_id, &change)
+            .await
+            .map_err(|e| classify(&e))?;
         let answered = reply.data.new_route_set.first().map(ids_of).filter(|i| !i.is_empty());
         Ok(answered.unwrap_or(used))
+    }
+
+    async fn set_description(
+        &self,
+        creds: &Credentials,
+        table: &TableRef,
+        route: &Route,
+        ids: &RouteIds,
+        description: &str,
+    ) -> Result<(), CloudError> {
+        let (reference, _) = self.reference(creds, table, route, ids, Action::ReplaceRoutes).await?;
+        let change = [(reference, route.clone(), description.to_string())];
+        VpcClient3::replace_routes(self, creds, &table.region, &table.route_table_id, &change)
+            .await
+            .map(drop)
+            .map_err(|e| classify(&e))
+    }
+
+    async fn set_enabled(
+        &self,
+        creds: &Credentials,
+        table: &TableRef,
+        route: &Route,
+        ids: &RouteIds,
+        enabled: bool,
+    ) -> Result<(), CloudError> {
+        let action = if enabled { Action::EnableRoutes } else { Action::DisableRoutes };
+        let (reference, _) = self.reference(creds, table, route, ids, action).await?;
+        let (region, rtb) = (&table.region, &table.route_table_id);
+        let result = if enabled {
+            self.enable_routes(creds, region, rtb, &[reference]).await
+        } else {
+            self.disable_routes(creds, region, rtb, &[reference]).await
+        };
+        result.map(drop).map_err(|e| classify(&e))
     }
 }
 
@@ -127,6 +180,8 @@ pub fn view_of(table: &wire::RouteTable) -> TableView {
                 continue;
             }
             view.ids.insert(route.destination, ids_of(wire_route));
+            let attrs = RouteAttrs { description: wire_route.route_description.clone(), enabled: wire_route.enabled };
+            view.attrs.insert(route.destination, attrs);
             view.routes.push(route);
         }
     }

@@ -55,11 +55,18 @@ pub async fn converge<A: RouteApi>(
         }
         match step {
             Step::InPlace(ids) => return Ok(still_ready(p, d, &ids)),
+            Step::Update { ids, have } => return update(p, ctx, d, creds, &ids, &have).await,
             Step::Create { drift } => match create(p, ctx, d, creds, drift).await {
                 Err(Stop::Resync(r)) if r.reason == Reason::RouteAlreadyExists => max_age = Duration::ZERO,
                 outcome => return outcome,
             },
-            Step::Adopt(ids) => return Ok(adopt(p, ctx, d, &ids).await),
+            Step::Adopt(ids) => {
+                let ready = adopt(p, ctx, d, &ids).await;
+                return match view.attrs_of(&d.route.destination).filter(|have| **have != d.attrs) {
+                    Some(have) => update(p, ctx, d, creds, &ids, &have.clone()).await,
+                    None => Ok(ready),
+                };
+            }
             Step::Conflict { found, identical } => return Err(conflict(p, d, &found, identical)),
             Step::Replace { old, ids, drift } => return replace(p, ctx, d, creds, &old, &ids, drift).await,
         }
@@ -151,7 +158,7 @@ async fn create<A: RouteApi>(
     };
     let doing = Readiness::not_ready(Reason::Creating, with_note(format!("creating route {}", d.route), note));
     record_pending(p, ctx, pending, doing).await?;
-    match ctx.cloud.create(creds, &d.table, &d.route).await {
+    match ctx.cloud.create(creds, &d.table, &d.planned()).await {
         Ok(ids) => {
             p.draft.pending = None;
             p.draft.route = Some(d.owned(Origin::Created, &ids));
@@ -218,7 +225,7 @@ async fn replace<A: RouteApi>(
     };
     let doing = Readiness::not_ready(Reason::Replacing, format!("replacing route {old} with {}", d.route));
     record_pending(p, ctx, pending, doing).await?;
-    match ctx.cloud.replace(creds, &d.table, old, ids, &d.route).await {
+    match ctx.cloud.replace(creds, &d.table, old, ids, &d.planned()).await {
         Ok(new_ids) => {
             p.draft.pending = None;
             p.draft.route = Some(d.owned(Origin::Created, &new_ids));
@@ -232,6 +239,31 @@ async fn replace<A: RouteApi>(
         // The pending record stays: the next attempt reads the table to learn what happened.
         Err(e) => Err(annotate(stop(e), &note)),
     }
+}
+
+/// Sets the description and `Enabled` of our route in place (no pending record: these writes
+/// are idempotent and a lost answer is simply checked again at the next look).
+async fn update<A: RouteApi>(
+    p: &mut Progress,
+    ctx: &Context<A>,
+    d: &Desired,
+    creds: &Credentials,
+    ids: &RouteIds,
+    have: &vpc_wire::domain::RouteAttrs,
+) -> Result<Readiness, Stop> {
+    ctx.cloud.set_attributes(creds, &d.table, &d.route, ids, &d.attrs, have).await.map_err(stop)?;
+    let mut changed = Vec::new();
+    if d.attrs.description != have.description {
+        changed.push(format!("description set to {:?}", d.attrs.description));
+    }
+    if d.attrs.enabled != have.enabled {
+        changed.push(if d.attrs.enabled { "enabled".to_string() } else { "disabled".to_string() });
+    }
+    let note = changed.join(", ");
+    event(ctx, p.obj(), false, Reason::Updated, format!("{}: {note}", d.route)).await;
+    let mut ready = still_ready(p, d, ids);
+    ready.message = format!("{}; {note}", in_place(d, p.owned().map_or(Origin::Created, |o| o.origin)));
+    Ok(ready)
 }
 
 fn with_note(message: String, note: Option<&str>) -> String {

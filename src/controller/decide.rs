@@ -3,7 +3,7 @@
 //! drift / stay; and on delete: delete, orphan or release. No I/O; the async layer in
 //! `converge.rs` carries the decision out.
 
-use vpc_wire::domain::Route;
+use vpc_wire::domain::{Route, RouteAttrs};
 
 use super::desired::{Desired, ids_of, located};
 use crate::cloud::{RouteIds, TableView};
@@ -27,6 +27,13 @@ pub enum Step {
         found: Route,
         /// Whether it is identical (blocked only by `adoptionPolicy: Never`).
         identical: bool,
+    },
+    /// Our route is in place but its description or `Enabled` differ from the spec: set them.
+    Update {
+        /// Its cloud ids.
+        ids: RouteIds,
+        /// What the table holds now.
+        have: RouteAttrs,
     },
     /// Point our route at the desired next hop, in place where the API can.
     Replace {
@@ -65,8 +72,12 @@ pub fn decide(d: &Desired, owned: Option<&OwnedRoute>, view: &TableView) -> Step
     };
     let identical = found == d.route;
     let ours = owned.is_some_and(|o| identity(o, &ids) != Identity::Different);
+    let stale_attrs = view.attrs_of(destination).filter(|have| **have != d.attrs).cloned();
     match owned {
-        Some(_) if ours && identical => Step::InPlace(ids),
+        Some(_) if ours && identical => match stale_attrs {
+            Some(have) => Step::Update { ids, have },
+            None => Step::InPlace(ids),
+        },
         Some(o) if ours => Step::Replace { old: found, ids, drift: d.is(o) },
         _ if identical && d.adoption == AdoptionPolicy::IfIdentical => Step::Adopt(ids),
         _ => Step::Conflict { found, identical },

@@ -1,6 +1,6 @@
 //! Table tests of every branch of `decide.rs`.
 
-use vpc_wire::domain::{NextType, Route};
+use vpc_wire::domain::{NextType, Route, RouteAttrs};
 
 use super::*;
 use crate::cloud::TableRef;
@@ -17,7 +17,7 @@ fn route(hub: &str) -> Route {
 fn desired(hub: &str, adoption: AdoptionPolicy) -> Desired {
     let key =
         ClaimKey { region: "ap-guangzhou".into(), route_table_id: "rtb-1".into(), destination: "10.9.0.0/16".into() };
-    Desired { table: table(), route: route(hub), key, adoption }
+    Desired { table: table(), route: route(hub), key, adoption, attrs: RouteAttrs::default(), attrs_set: false }
 }
 
 fn ids(item: &str) -> RouteIds {
@@ -32,6 +32,7 @@ fn view(routes: &[(Route, RouteIds)]) -> TableView {
     TableView {
         routes: routes.iter().map(|(r, _)| r.clone()).collect(),
         ids: routes.iter().map(|(r, i)| (r.destination, i.clone())).collect(),
+        attrs: Default::default(),
     }
 }
 
@@ -216,4 +217,18 @@ fn only_the_route_this_resource_owns_is_deleted() {
     assert_eq!(delete_step(&mine, &view(&[])), DeleteStep::Gone);
     assert_eq!(delete_step(&mine, &view(&[(route("vpngw-x"), ids("rti-1"))])), DeleteStep::NotOurs(route("vpngw-x")));
     assert_eq!(delete_step(&mine, &view(&[(route("vpngw-a"), ids("rti-2"))])), DeleteStep::NotOurs(route("vpngw-a")));
+}
+
+#[test]
+fn an_owned_route_whose_description_or_enabled_differ_is_updated_in_place() {
+    let mut d = desired("vpngw-a", AdoptionPolicy::IfIdentical);
+    d.attrs = RouteAttrs { description: "to the office".into(), enabled: false };
+    let mine = owned("vpngw-a", Origin::Created, &ids("rti-1"));
+    let mut v = view(&[(route("vpngw-a"), ids("rti-1"))]);
+    assert_eq!(decide(&d, Some(&mine), &v), Step::InPlace(ids("rti-1")), "no attributes known (2.0): in place");
+    v.attrs.insert(route("vpngw-a").destination, RouteAttrs::default());
+    assert_eq!(decide(&d, Some(&mine), &v), Step::Update { ids: ids("rti-1"), have: RouteAttrs::default() });
+    v.attrs.insert(route("vpngw-a").destination, d.attrs.clone());
+    assert_eq!(decide(&d, Some(&mine), &v), Step::InPlace(ids("rti-1")));
+    assert!(needs_fresh_view(&Step::Update { ids: NONE, have: RouteAttrs::default() }, Some(&mine)));
 }

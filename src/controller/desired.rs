@@ -1,7 +1,7 @@
 //! The route a VpcRoute asks for, derived from its spec and checked before anything reaches the
 //! cloud, and conversions between that and what status records. Pure; no I/O.
 
-use vpc_wire::domain::{NextType, Route, normalize_cidr};
+use vpc_wire::domain::{NextType, Route, RouteAttrs, normalize_cidr};
 
 use crate::cloud::{RouteIds, TableRef};
 use crate::crd::{AdoptionPolicy, NextTypeName, Origin, OwnedRoute, VpcRoute};
@@ -19,6 +19,10 @@ pub struct Desired {
     pub key: ClaimKey,
     /// Whether an identical existing route may be adopted.
     pub adoption: AdoptionPolicy,
+    /// Description and `Enabled` as the spec asks (defaults: none, enabled).
+    pub attrs: RouteAttrs,
+    /// Whether the spec sets a description or `enabled` at all.
+    pub attrs_set: bool,
 }
 
 impl Desired {
@@ -41,12 +45,22 @@ impl Desired {
             vpc_id: spec.vpc_id.clone(),
             route_table_id: spec.route_table_id.clone(),
         };
-        Ok(Desired { table, route, key, adoption: spec.adoption_policy })
+        let attrs = RouteAttrs {
+            description: spec.description.clone().unwrap_or_default(),
+            enabled: spec.enabled.unwrap_or(true),
+        };
+        let attrs_set = spec.description.is_some() || spec.enabled.is_some();
+        Ok(Desired { table, route, key, adoption: spec.adoption_policy, attrs, attrs_set })
     }
 
     /// The status record of this route with `origin` and the cloud's ids.
     pub fn owned(&self, origin: Origin, ids: &RouteIds) -> OwnedRoute {
         record(&self.table, &self.route, origin, ids)
+    }
+
+    /// The route with its attributes, as a create or replace sends it.
+    pub fn planned(&self) -> (Route, RouteAttrs) {
+        (self.route.clone(), self.attrs.clone())
     }
 
     /// Whether a recorded route is this one (same place, destination and hop).

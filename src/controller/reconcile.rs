@@ -63,6 +63,11 @@ async fn apply<A: RouteApi>(obj: Arc<VpcRoute>, ctx: &Context<A>) -> Result<Acti
         }
     };
     p.draft.destination_cidr_block = Some(d.route.destination.to_string());
+    if !d.attrs.enabled && !ctx.cloud.api().supports_attributes() {
+        let msg = "spec.enabled: false needs API 3.0; this operator runs API 2.0, which cannot disable a route, \
+                   so nothing was created (remove enabled: false, or run the operator with --api 3.0)";
+        return finish(p, ctx, Err(Stop::Permanent(Readiness::not_ready(Reason::InvalidSpec, msg)))).await;
+    }
     let creds = match ctx.credentials.resolve(&obj.namespace().unwrap_or_default(), secret_name(&obj)).await {
         Ok(c) => c,
         Err(e) => {
@@ -82,7 +87,15 @@ async fn apply<A: RouteApi>(obj: Arc<VpcRoute>, ctx: &Context<A>) -> Result<Acti
         return Ok(Action::requeue(jitter(CLAIM_RECHECK, 0.2)));
     }
     let outcome = converge(&mut p, ctx, &d, &creds).await;
-    finish(p, ctx, outcome).await
+    finish(p, ctx, outcome.map(|r| with_attribute_note(r, &d, ctx))).await
+}
+
+/// On API 2.0 a route is made without the description the spec asks for: the Ready message says so.
+fn with_attribute_note<A: RouteApi>(mut r: Readiness, d: &Desired, ctx: &Context<A>) -> Readiness {
+    if d.attrs_set && !d.attrs.description.is_empty() && !ctx.cloud.api().supports_attributes() {
+        r.message = format!("{}; spec.description is not applied: API 2.0 routes have no description", r.message);
+    }
+    r
 }
 
 /// Writes the outcome and decides when to look again.

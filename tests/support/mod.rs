@@ -3,6 +3,7 @@
 // Harness code fails a test by panicking, like the tests it serves.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod backend;
 pub mod cluster;
 pub mod operator;
 pub mod routes;

@@ -115,7 +115,9 @@ impl Drop for Operator {
 
 /// Endpoint, CA and region flags for the emulator.
 pub fn common_args(sim: &Sim) -> Vec<String> {
-    ["--endpoint", &sim.endpoint, "--ca-file", &sim.ca_file.display().to_string(), "--region", TEST_REGION]
+    let endpoint = super::backend::endpoint(&sim.base);
+    let ca = sim.ca_file.display().to_string();
+    ["--api", super::backend::api(), "--endpoint", &endpoint, "--ca-file", &ca, "--region", TEST_REGION]
         .iter()
         .map(|s| s.to_string())
         .collect()

@@ -23,6 +23,8 @@ pub fn spec(destination: &str) -> VpcRouteSpec {
         next_hub: TEST_VPN.into(),
         region: None,
         credentials_secret_ref: None,
+        description: None,
+        enabled: None,
         deletion_policy: Default::default(),
         adoption_policy: Default::default(),
     }

@@ -1,5 +1,5 @@
 //! The emulated cloud: accounts, regions, VPCs, route tables, gateways, and lookups on them.
-//! Pure data; no I/O.
+//! Also hands out route ids (`RouteId` counter, random `rti-` ids) and creation times. No I/O.
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;

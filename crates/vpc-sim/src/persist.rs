@@ -220,3 +220,42 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     drop(file);
     std::fs::rename(&temp, path)
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::world;
+
+    const WORLD: &str = "accounts:\n- secretId: A\n  secretKey: k\n  regions:\n    ap-guangzhou:\n      vpcs:\n      \
+                         - {vpcId: vpc-a, cidrBlock: 10.0.0.0/16, routeTables: [rtb-1]}\n";
+
+    #[test]
+    fn ids_description_and_enabled_survive_a_save_and_restore() {
+        let mut cloud = world::parse(WORLD).unwrap().cloud;
+        let (region, ids) = cloud.region_and_ids("A", "ap-guangzhou");
+        let table = region.unwrap().table_mut("rtb-1").unwrap();
+        let mut route = StoredRoute::new(Route::new("1.0.0.0/8", NextType::VpnGateway, "vpngw-1").unwrap(), ids);
+        (route.description, route.enabled) = ("d".into(), false);
+        table.routes.push(route.clone());
+        let text = serde_json::to_string(&snapshot(&cloud)).unwrap();
+        let mut fresh = world::parse(WORLD).unwrap().cloud;
+        assert_eq!(restore(&mut fresh, serde_json::from_str(&text).unwrap()), 1);
+        fresh.fill_ids();
+        let table = fresh.accounts[0].region_mut("gz").unwrap().table_mut("rtb-1").unwrap();
+        assert_eq!(table.routes, vec![route]);
+    }
+
+    #[test]
+    fn an_old_state_file_without_ids_loads_and_its_routes_get_fresh_ids() {
+        let old = r#"{"accounts":[{"secretId":"A","regions":{"ap-guangzhou":{"vpcs":[{"vpcId":"vpc-a",
+            "cidrBlock":"10.0.0.0/16","routeTables":[{"routeTableId":"rtb-1","routes":[
+            {"destinationCidrBlock":"1.0.0.0/8","nextType":1,"nextHub":"vpngw-1"}]}]}]}}}]}"#;
+        let mut cloud = world::parse(WORLD).unwrap().cloud;
+        assert_eq!(restore(&mut cloud, serde_json::from_str(old).unwrap()), 1);
+        cloud.fill_ids();
+        let table = cloud.accounts[0].region_mut("gz").unwrap().table_mut("rtb-1").unwrap();
+        let route = &table.routes[0];
+        assert!(route.id > table.local_id && route.item_id.starts_with("rti-") && route.enabled);
+    }
+}

@@ -131,6 +131,22 @@ impl fmt::Display for Route {
     }
 }
 
+/// What a route carries besides its destination and hop, where the API has it (3.0:
+/// `RouteDescription`, `Enabled`; 2.0 has neither).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct RouteAttrs {
+    /// The route's description (`""` for none).
+    pub description: String,
+    /// Whether the route is enabled (carries traffic).
+    pub enabled: bool,
+}
+
+impl Default for RouteAttrs {
+    fn default() -> RouteAttrs {
+        RouteAttrs { description: String::new(), enabled: true }
+    }
+}
+
 /// A secret string whose `Debug` and `Display` never show the value.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);

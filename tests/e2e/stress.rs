@@ -1,20 +1,17 @@
 //! Crash-safety stress (issue 5): many routes converging while the operator is SIGKILLed at random
 //! moments, and while the cloud loses responses and fails. Sizes come from VPCROUTE_STRESS_ROUTES
 //! (default 40 in the suite; run with 200 on demand). Prints what it survived.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod support;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use crate::support::cluster::{TestEnv, install_crds, test_env};
+use crate::support::operator::{FAST_RETRY, Operator};
+use crate::support::routes::{api, create, spec};
+use crate::support::sim::{Sim, TEST_TABLE, WORLD};
 use kube::api::ListParams;
 use rand::Rng;
 use serde_json::json;
-use support::cluster::{TestEnv, install_crds, test_env};
-use support::operator::{FAST_RETRY, Operator};
-use support::routes::{api, create, spec};
-use support::sim::{Sim, TEST_TABLE, WORLD};
 
 fn size() -> usize {
     std::env::var("VPCROUTE_STRESS_ROUTES").ok().and_then(|v| v.parse().ok()).unwrap_or(40)

@@ -2,13 +2,12 @@
 //! RBAC denials, CRDs with CEL validation, watches that outlive server-side expiry, isolated
 //! concurrent launchers, the built version, and kube-controller-manager's namespace deletion
 //! and garbage collection.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod support;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use crate::support::cluster::launcher::Launcher;
+use crate::support::cluster::{self, FIELD_MANAGER, test_env, wait_for};
 use futures::StreamExt;
 use k8s_openapi::api::authentication::v1::{SelfSubjectReview, TokenRequest, TokenRequestSpec};
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, ServiceAccount};
@@ -18,8 +17,6 @@ use kube::api::{Api, DeleteParams, DynamicObject, GetParams, ListParams, ObjectM
 use kube::core::{ApiResource, GroupVersionKind, Request};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Client, ResourceExt};
-use support::cluster::launcher::Launcher;
-use support::cluster::{self, FIELD_MANAGER, test_env, wait_for};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 

@@ -1,13 +1,10 @@
 //! Admission of VpcRoute specs by the real kube-apiserver: the CRD's schema and CEL rules reject
 //! bad input at `kubectl apply` with a message that says what to write.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod support;
 
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use support::cluster::{TestEnv, install_crds, test_env};
+use crate::support::cluster::{TestEnv, install_crds, test_env};
 
 fn apply(env: &TestEnv, yaml: &str) -> (bool, String) {
     let mut child = Command::new(&env.kubectl)

@@ -1,14 +1,16 @@
 //! The Helm chart (the repository root) with the real helm and kubectl and the real API server:
 //! lint, rendering, package contents, the plain manifests in deploy/ kept in sync, and least
 //! privilege proven by running the operator binary with nothing but the chart's ServiceAccount.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod support;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
+use crate::support::cluster::launcher::bin_dir;
+use crate::support::cluster::{TestEnv, client_for_token, install_crds, test_env, wait_for, write_token_kubeconfig};
+use crate::support::operator::Operator;
+use crate::support::routes::{SETTLE, api, create, delete, patch_spec, spec, wait_gone, wait_reason};
+use crate::support::sim::{Sim, TEST_NAT, TEST_REGION, TEST_SECRET_ID, TEST_SECRET_KEY, TEST_TABLE, TEST_VPN, WORLD};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::authentication::v1::{TokenRequest, TokenRequestSpec};
 use k8s_openapi::api::coordination::v1::Lease;
@@ -19,11 +21,6 @@ use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomRe
 use kube::api::{Api, DeleteParams, ListParams, ObjectMeta, PostParams};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
-use support::cluster::launcher::bin_dir;
-use support::cluster::{TestEnv, client_for_token, install_crds, test_env, wait_for, write_token_kubeconfig};
-use support::operator::Operator;
-use support::routes::{SETTLE, api, create, delete, patch_spec, spec, wait_gone, wait_reason};
-use support::sim::{Sim, TEST_NAT, TEST_REGION, TEST_SECRET_ID, TEST_SECRET_KEY, TEST_TABLE, TEST_VPN, WORLD};
 use tokio::io::AsyncWriteExt;
 
 /// The chart is the repository root.
@@ -433,7 +430,8 @@ async fn operator_running_as_the_chart_service_account_creates_changes_heals_and
         "credentials.create=true".into(),
         format!("credentials.secretId={TEST_SECRET_ID}"),
         format!("credentials.secretKey={TEST_SECRET_KEY}"),
-        format!("cloud.endpoint={}", sim.endpoint),
+        format!("cloud.api={}", crate::support::backend::api()),
+        format!("cloud.endpoint={}", crate::support::backend::endpoint(&sim.base)),
         format!("cloud.region={TEST_REGION}"),
         "resyncSeconds=3".into(),
         "retry.baseMs=100".into(),

@@ -1,22 +1,19 @@
 //! The route lifecycle (issue 5) against the real API server, `vpc-sim` and the operator binary:
 //! delete, orphan, change, drift, adoption, conflicts between resources, and lost responses.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod support;
 
 use std::time::Duration;
 
+use crate::support::cluster::{TestEnv, wait_for};
+use crate::support::operator::setup;
+use crate::support::routes::{SETTLE, api, create, delete, patch_spec, spec, wait_gone, wait_reason};
+use crate::support::sim::{Sim, TEST_NAT, TEST_REGION, TEST_SECRET_ID, TEST_TABLE, TEST_VPN, WORLD};
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::api::events::v1::Event;
 use kube::Api;
 use kube::api::{DeleteParams, ListParams};
 use serde_json::json;
-use support::cluster::{TestEnv, wait_for};
-use support::operator::setup;
-use support::routes::{SETTLE, api, create, delete, patch_spec, spec, wait_gone, wait_reason};
-use support::sim::{Sim, TEST_NAT, TEST_REGION, TEST_SECRET_ID, TEST_TABLE, TEST_VPN, WORLD};
 
-async fn setup_lc(prefix: &str, extra: &[&str]) -> (TestEnv, Sim, support::operator::Operator) {
+async fn setup_lc(prefix: &str, extra: &[&str]) -> (TestEnv, Sim, crate::support::operator::Operator) {
     setup(prefix, WORLD, extra).await
 }
 
@@ -63,7 +60,7 @@ async fn orphan_policy_leaves_the_route_in_the_table() {
     delete(&env.client, &env.namespace, "keep").await;
     wait_gone(&env.client, &env.namespace, "keep").await;
     assert_eq!(hop(&sim.routes(TEST_TABLE).await, "10.101.0.0/16"), Some((1, TEST_VPN.to_string())));
-    assert_eq!(calls(&sim, "DeleteRoute").await, 0);
+    assert_eq!(calls(&sim, crate::support::backend::delete()).await, 0);
 }
 
 #[tokio::test]
@@ -187,9 +184,9 @@ async fn resync_reads_each_table_once_and_sees_no_false_drift_from_normalisation
     tokio::time::sleep(Duration::from_secs(12)).await;
     let after = sim.calls().await;
     let delta = |a: &str| after.get(a).copied().unwrap_or(0) - before.get(a).copied().unwrap_or(0);
-    assert_eq!(delta("CreateRoute"), 0, "no route may be recreated");
-    assert_eq!(delta("DeleteRoute"), 0, "no route may be deleted");
-    let describes = delta("DescribeRouteTable");
+    assert_eq!(delta(crate::support::backend::create()), 0, "no route may be recreated");
+    assert_eq!(delta(crate::support::backend::delete()), 0, "no route may be deleted");
+    let describes = delta(crate::support::backend::describe());
     assert!((2..=7).contains(&describes), "12 s at a 3 s resync over one table should take ~4 reads, saw {describes}");
 }
 
@@ -230,7 +227,7 @@ async fn two_resources_for_one_destination_first_wins_and_the_loser_takes_over_l
     create(&env.client, ns, "second", second).await;
     let c = wait_reason(&env.client, ns, "second", "False", "RouteAlreadyExists").await;
     assert!(c.message.contains(&format!("{ns}/first")), "{}", c.message);
-    assert_eq!(calls(&sim, "CreateRoute").await, 1, "the loser must not call the cloud");
+    assert_eq!(calls(&sim, crate::support::backend::create()).await, 1, "the loser must not call the cloud");
     delete(&env.client, ns, "first").await;
     wait_gone(&env.client, ns, "first").await;
     wait_reason(&env.client, ns, "second", "True", "Created").await;
@@ -247,7 +244,7 @@ async fn deleting_the_loser_never_touches_the_winners_route() {
     wait_reason(&env.client, ns, "loser", "False", "RouteAlreadyExists").await;
     delete(&env.client, ns, "loser").await;
     wait_gone(&env.client, ns, "loser").await;
-    assert_eq!(calls(&sim, "DeleteRoute").await, 0);
+    assert_eq!(calls(&sim, crate::support::backend::delete()).await, 0);
     assert_eq!(hop(&sim.routes(TEST_TABLE).await, "10.111.0.0/16"), Some((1, TEST_VPN.to_string())));
     wait_reason(&env.client, ns, "winner", "True", "Created").await;
 }
@@ -255,7 +252,7 @@ async fn deleting_the_loser_never_touches_the_winners_route() {
 #[tokio::test]
 async fn lost_create_responses_end_with_each_route_once_and_every_resource_created() {
     let (env, sim, _op) = setup_lc("lc-lost", &[]).await;
-    sim.fault(json!({"action": "CreateRoute", "kind": "responseLost", "count": 6})).await;
+    sim.fault(json!({"action": crate::support::backend::create(), "kind": "responseLost", "count": 6})).await;
     for i in 0..8 {
         create(&env.client, &env.namespace, &format!("r{i}"), spec(&format!("10.112.{i}.0/24"))).await;
     }
@@ -272,7 +269,7 @@ async fn lost_create_responses_end_with_each_route_once_and_every_resource_creat
 
 #[tokio::test]
 async fn a_restarted_operator_verifies_every_route_with_one_read_and_writes_nothing() {
-    let addr = format!("127.0.0.1:{}", support::operator::free_port());
+    let addr = format!("127.0.0.1:{}", crate::support::operator::free_port());
     let (env, sim, mut op) = setup_lc("lc-restart", &["--http-addr", &addr]).await;
     for i in 0..5 {
         create(&env.client, &env.namespace, &format!("r{i}"), spec(&format!("10.113.{i}.0/24"))).await;
@@ -289,13 +286,17 @@ async fn a_restarted_operator_verifies_every_route_with_one_read_and_writes_noth
     sim.reset_calls().await;
     op.restart();
     wait_for("every resource to be reconciled by the restarted operator", SETTLE, || async {
-        let text = support::operator::scrape(&addr).await?;
-        (support::operator::metric_total(&text, "vpcroute_reconciles_total{result=\"ok\"") >= 5.0).then_some(())
+        let text = crate::support::operator::scrape(&addr).await?;
+        (crate::support::operator::metric_total(&text, "vpcroute_reconciles_total{result=\"ok\"") >= 5.0).then_some(())
     })
     .await;
     let calls = sim.calls().await;
     let count = |a: &str| calls.get(a).copied().unwrap_or(0);
-    assert_eq!((count("CreateRoute"), count("DeleteRoute")), (0, 0), "no cloud write after a restart: {calls:?}");
-    assert_eq!(count("DescribeRouteTable"), 1, "one read of the one table verifies all five: {calls:?}");
+    assert_eq!(
+        (count(crate::support::backend::create()), count(crate::support::backend::delete())),
+        (0, 0),
+        "no cloud write after a restart: {calls:?}"
+    );
+    assert_eq!(count(crate::support::backend::describe()), 1, "one read of the one table verifies all five: {calls:?}");
     assert_eq!(versions(api(&env.client, &env.namespace)).await, before, "no status write after a restart");
 }
