@@ -58,15 +58,17 @@ say "Starting vpc-sim with deploy/world.yaml"
 target/debug/vpc-sim --listen 127.0.0.1:0 --world deploy/world.yaml --ca-out "$work/sim-ca.pem" \
 	>"$work/sim.out" 2>"$work/sim.err" &
 pids+=($!)
-endpoint="$(wait_line "$work/sim.out" '^READY ' 30 | cut -d' ' -f2)/v2/index.php"
-echo "    $endpoint"
+base="$(wait_line "$work/sim.out" '^READY ' 30 | cut -d' ' -f2)"
+api=${DEMO_API:-3.0} # the operator's default; DEMO_API=2.0 runs the demo on API 2.0
+if [[ $api == 2.0 ]]; then endpoint="$base/v2/index.php"; else endpoint="$base/"; fi
+echo "    $base (API 3.0 at /, API 2.0 at /v2/index.php); the operator uses API $api at $endpoint"
 
 say "Installing the VpcRoute CRD and starting the operator"
 kubectl apply --server-side -f crds/
 kubectl wait --for=condition=Established crd/vpcroutes.vpc.qcloud.dev --timeout=60s
 TENCENTCLOUD_SECRET_ID=AKIDdemoVpcSimPrimary0000000000000001 \
 	TENCENTCLOUD_SECRET_KEY=demoKeyNotARealSecretPrimary0001 \
-	target/debug/vpcroute-operator run --endpoint "$endpoint" --ca-file "$work/sim-ca.pem" \
+	target/debug/vpcroute-operator run --api "$api" --endpoint "$endpoint" --ca-file "$work/sim-ca.pem" \
 	--region ap-guangzhou --http-addr 127.0.0.1:0 >"$work/operator.log" 2>&1 &
 pids+=($!)
 
@@ -82,20 +84,20 @@ kubectl get vpcroutes
 say "kubectl get vpcroutes -o wide (with messages)"
 kubectl get vpcroutes -o wide
 say "Routes vpc-sim holds in rtb-4ahe1qy2"
-curl -s --cacert "$work/sim-ca.pem" "${endpoint%/v2/index.php}/_sim/state" |
+curl -s --cacert "$work/sim-ca.pem" "$base/_sim/state" |
 	python3 -c 'import json,sys
 for a in json.load(sys.stdin)["accounts"]:
   for region, r in a["regions"].items():
     for v in r["vpcs"]:
       for t in v["routeTables"]:
         if t["routeTableId"] == "rtb-4ahe1qy2":
-          for rt in t["routes"]: print("   ", rt["destinationCidrBlock"], "->", rt["nextType"], rt["nextHub"])'
+          for rt in t["routes"]: print("   ", rt["destinationCidrBlock"], "->", rt["nextType"], rt["nextHub"], rt.get("routeItemId", ""))'
 
 if [[ -n ${DEMO_EXIT:-} || ! -t 0 ]]; then
 	say "Done; tearing down"
 	exit 0
 fi
 say "Running. In another shell:  export KUBECONFIG=$kubeconfig; $bin/kubectl get vpcroutes"
-echo "    operator log: $work/operator.log    vpc-sim: $endpoint (CA $work/sim-ca.pem)"
+echo "    operator log: $work/operator.log    vpc-sim: $base (CA $work/sim-ca.pem)"
 echo "    Press Ctrl-C to stop everything."
 wait "${pids[0]}"

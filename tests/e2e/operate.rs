@@ -27,8 +27,12 @@ async fn metrics_and_health_endpoints_report_what_happened() {
     wait_reason(&env.client, &env.namespace, "m", "True", "Created").await;
     let http = http();
     for path in ["healthz", "readyz"] {
-        let status = http.get(format!("http://{addr}/{path}")).send().await.map(|r| r.status().as_u16());
-        assert_eq!(status.ok(), Some(200), "/{path}");
+        // Readiness follows the cache within a second of it filling.
+        wait_for(&format!("/{path} to answer 200"), Duration::from_secs(10), || async {
+            let status = http.get(format!("http://{addr}/{path}")).send().await.map(|r| r.status().as_u16());
+            (status.ok() == Some(200)).then_some(())
+        })
+        .await;
     }
     let text = wait_for("metrics to count the Created resource", Duration::from_secs(30), || async {
         let text = http.get(format!("http://{addr}/metrics")).send().await.ok()?.text().await.ok()?;

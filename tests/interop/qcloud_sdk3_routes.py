@@ -111,10 +111,25 @@ def main():
     except TencentCloudSDKException as e:
         report("delete-routes", False, e.get_code())
 
-    bad_hop = {"RouteTableId": TABLE, "Routes": [{"DestinationCidrBlock": "198.51.100.0/24",
-                                                   "GatewayType": "VPN", "GatewayId": "vpngw-nothere"}]}
-    got = error_code(lambda: vpc.CreateRoutes(request(models.CreateRoutesRequest, bad_hop)))
-    report("business-error", got == "InvalidParameterValue.RouteNextHopInvalid", got)
+    # Every business error of the contract, as the SDK raises it.
+    def create(table, dest, gw_type, gw_id):
+        fields = {"RouteTableId": table, "Routes": [{"DestinationCidrBlock": dest, "GatewayType": gw_type,
+                                                      "GatewayId": gw_id}]}
+        return error_code(lambda: vpc.CreateRoutes(request(models.CreateRoutesRequest, fields)))
+
+    business = [
+        ("business-error", (TABLE, "198.51.100.0/24", "VPN", "vpngw-nothere"),
+         "InvalidParameterValue.RouteNextHopInvalid"),
+        ("error-malformed-cidr", (TABLE, "198.51.100/24", "VPN", VPN), "InvalidParameterValue.Malformed"),
+        ("error-vpc-cidr-conflict", (TABLE, "10.0.7.0/24", "VPN", VPN), "InvalidParameterValue.VpcCidrConflict"),
+        ("error-unknown-gateway-type", (TABLE, "198.51.100.0/24", "TELEPORTER", VPN), "InvalidParameter"),
+        ("error-duplicate", (TABLE, "192.168.0.0/16", "NAT", NAT), "InvalidParameterValue.Duplicate"),
+        ("error-ecmp", (TABLE, "192.168.0.0/16", "VPN", VPN), "UnsupportedOperation.EcmpWithUserRoute"),
+        ("error-unknown-table", ("rtb-nothere1", "198.51.100.0/24", "VPN", VPN), "ResourceNotFound"),
+    ]
+    for case, args, want in business:
+        got = create(*args)
+        report(case, got == want, "%s instead of %s" % (got, want))
 
     describe_vpcs = lambda c: c.DescribeVpcs(request(models.DescribeVpcsRequest, {}))
     got = error_code(lambda: describe_vpcs(client(secret_id, secret_key + "x")))

@@ -9,12 +9,18 @@ mod common;
 use std::path::PathBuf;
 use std::process::Command;
 
-const CASES: [&str; 10] = [
+const CASES: [&str; 16] = [
     "create-routes",
     "describe-route-tables",
     "replace-routes",
     "delete-routes",
     "business-error",
+    "error-malformed-cidr",
+    "error-vpc-cidr-conflict",
+    "error-unknown-gateway-type",
+    "error-duplicate",
+    "error-ecmp",
+    "error-unknown-table",
     "bad-signature",
     "unknown-secret-id",
     "sts-with-token",
