@@ -132,6 +132,7 @@ async fn changing_the_next_hop_replaces_the_route() {
     let (env, sim, _op) = setup_lc("lc-change", &[]).await;
     create(&env.client, &env.namespace, "hop", spec("10.104.0.0/16")).await;
     wait_reason(&env.client, &env.namespace, "hop", "True", "Created").await;
+    let before_item = sim.route(TEST_TABLE, "10.104.0.0/16").await.unwrap()["routeItemId"].as_str().map(str::to_owned);
     patch_spec(&env.client, &env.namespace, "hop", json!({"nextType": "NatGateway", "nextHub": TEST_NAT})).await;
     let c = wait_reason(&env.client, &env.namespace, "hop", "True", "Created").await;
     assert_eq!(c.observed_generation, Some(2));
@@ -139,6 +140,17 @@ async fn changing_the_next_hop_replaces_the_route() {
     let routes = sim.routes(TEST_TABLE).await;
     assert_eq!(hop(&routes, "10.104.0.0/16"), Some((8, TEST_NAT.to_string())));
     assert_eq!(routes.iter().filter(|r| r.0 == "10.104.0.0/16").count(), 1);
+    let after = sim.route(TEST_TABLE, "10.104.0.0/16").await.unwrap();
+    let owned = api(&env.client, &env.namespace).get("hop").await.unwrap().status.unwrap().route.unwrap();
+    if crate::support::backend::is_v3() {
+        // In place: one ReplaceRoutes, no delete, the same cloud identity before and after.
+        assert_eq!((calls(&sim, "ReplaceRoutes").await, calls(&sim, "DeleteRoutes").await), (1, 0));
+        assert_eq!(owned.route_item_id.as_deref(), after["routeItemId"].as_str(), "status names the route");
+        assert_eq!(before_item.as_deref(), after["routeItemId"].as_str(), "the RouteItemId is kept");
+    } else {
+        assert_eq!(calls(&sim, "DeleteRoute").await, 1, "2.0 has no modify: delete, then create");
+        assert_eq!(owned.route_item_id, None, "2.0 has no route ids");
+    }
 }
 
 #[tokio::test]
@@ -168,6 +180,10 @@ async fn a_next_hop_changed_by_hand_is_restored_at_resync() {
     .await;
     let c = wait_reason(&env.client, &env.namespace, "d", "True", "Created").await;
     assert!(c.message.contains("drift corrected") && c.message.contains(TEST_NAT), "{}", c.message);
+    if crate::support::backend::is_v3() {
+        assert_eq!(calls(&sim, "DeleteRoutes").await, 0, "3.0 restores the hop in place");
+        assert_eq!(calls(&sim, "ReplaceRoutes").await, 1);
+    }
 }
 
 #[tokio::test]
@@ -299,4 +315,56 @@ async fn a_restarted_operator_verifies_every_route_with_one_read_and_writes_noth
     );
     assert_eq!(count(crate::support::backend::describe()), 1, "one read of the one table verifies all five: {calls:?}");
     assert_eq!(versions(api(&env.client, &env.namespace)).await, before, "no status write after a restart");
+}
+
+#[tokio::test]
+async fn a_route_whose_hop_was_changed_by_hand_is_not_deleted_with_its_resource() {
+    let (env, sim, _op) = setup_lc("lc-not-ours", &[]).await;
+    create(&env.client, &env.namespace, "d", spec("10.115.0.0/16")).await;
+    wait_reason(&env.client, &env.namespace, "d", "True", "Created").await;
+    sim_edit(&sim, "put", "10.115.0.0/16", 8, TEST_NAT).await;
+    delete(&env.client, &env.namespace, "d").await;
+    wait_gone(&env.client, &env.namespace, "d").await;
+    assert_eq!(hop(&sim.routes(TEST_TABLE).await, "10.115.0.0/16"), Some((8, TEST_NAT.to_string())));
+    assert_eq!(calls(&sim, crate::support::backend::delete()).await, 0, "someone else's hop is never deleted");
+    let warnings = events_with_reason(&env, "Orphaned").await;
+    let note = warnings.first().and_then(|e| e.note.clone()).unwrap_or_default();
+    assert!(note.contains("not deleting") && note.contains(TEST_NAT), "{note}");
+}
+
+#[tokio::test]
+async fn description_and_enabled_are_set_in_place_on_3_0_and_refused_or_noted_on_2_0() {
+    let (env, sim, _op) = setup_lc("lc-attrs", &[]).await;
+    let mut s = spec("10.116.0.0/16");
+    s.description = Some("office uplink".into());
+    s.enabled = Some(false);
+    create(&env.client, &env.namespace, "a", s).await;
+    let mut noted = spec("10.116.1.0/24");
+    noted.description = Some("only on 3.0".into());
+    create(&env.client, &env.namespace, "b", noted).await;
+    if !crate::support::backend::is_v3() {
+        let c = wait_reason(&env.client, &env.namespace, "a", "False", "InvalidSpec").await;
+        assert!(c.message.contains("spec.enabled: false needs API 3.0"), "{}", c.message);
+        let c = wait_reason(&env.client, &env.namespace, "b", "True", "Created").await;
+        assert!(c.message.contains("spec.description is not applied"), "{}", c.message);
+        assert!(sim.route(TEST_TABLE, "10.116.0.0/16").await.is_none(), "nothing created for enabled: false");
+        return;
+    }
+    wait_reason(&env.client, &env.namespace, "a", "True", "Created").await;
+    let route = sim.route(TEST_TABLE, "10.116.0.0/16").await.unwrap();
+    assert_eq!((route["description"].as_str(), route["enabled"].as_bool()), (Some("office uplink"), Some(false)));
+    assert_eq!(calls(&sim, "DisableRoutes").await, 0, "created disabled in one CreateRoutes");
+    patch_spec(&env.client, &env.namespace, "a", json!({"enabled": true, "description": "new text"})).await;
+    wait_for("the route to be enabled with the new description", SETTLE, || async {
+        let r = sim.route(TEST_TABLE, "10.116.0.0/16").await?;
+        (r["enabled"] == true && r["description"] == "new text").then_some(())
+    })
+    .await;
+    let c = wait_reason(&env.client, &env.namespace, "a", "True", "Created").await;
+    assert!(c.message.contains("enabled") && c.message.contains("new text"), "{}", c.message);
+    assert_eq!((calls(&sim, "EnableRoutes").await, calls(&sim, "ReplaceRoutes").await), (1, 1));
+    assert_eq!(route["routeItemId"], sim.route(TEST_TABLE, "10.116.0.0/16").await.unwrap()["routeItemId"]);
+    assert!(!events_with_reason(&env, "Updated").await.is_empty());
+    let b = wait_reason(&env.client, &env.namespace, "b", "True", "Created").await;
+    assert!(!b.message.contains("not applied"), "{}", b.message);
 }

@@ -231,6 +231,24 @@ impl Sim {
 
     /// The routes of a table in any account, `Local` excluded: (destination, nextType, hub).
     pub async fn routes(&self, route_table_id: &str) -> Vec<(String, u32, String)> {
+        let routes = self.route_details(route_table_id).await;
+        routes
+            .iter()
+            .map(|r| {
+                let text = |k: &str| r[k].as_str().unwrap().to_string();
+                (text("destinationCidrBlock"), r["nextType"].as_u64().unwrap() as u32, text("nextHub"))
+            })
+            .collect()
+    }
+
+    /// The route of a table for a destination as `/_sim/state` shows it (with `routeId`,
+    /// `routeItemId`, `enabled`, `description`), if there is one.
+    pub async fn route(&self, route_table_id: &str, destination: &str) -> Option<serde_json::Value> {
+        let routes = self.route_details(route_table_id).await;
+        routes.into_iter().find(|r| r["destinationCidrBlock"] == destination)
+    }
+
+    async fn route_details(&self, route_table_id: &str) -> Vec<serde_json::Value> {
         let state = self.state().await;
         let tables = state["accounts"].as_array().into_iter().flatten().flat_map(|a| {
             a["regions"]
@@ -243,13 +261,7 @@ impl Sim {
             .flat_map(|vpc| vpc["routeTables"].as_array().into_iter().flatten())
             .find(|t| t["routeTableId"] == route_table_id)
             .unwrap_or_else(|| panic!("no route table {route_table_id} in the sim state"));
-        let routes = table["routes"].as_array().into_iter().flatten();
-        routes
-            .map(|r| {
-                let text = |k: &str| r[k].as_str().unwrap().to_string();
-                (text("destinationCidrBlock"), r["nextType"].as_u64().unwrap() as u32, text("nextHub"))
-            })
-            .collect()
+        table["routes"].as_array().cloned().unwrap_or_default()
     }
 }
 
