@@ -1,5 +1,6 @@
 //! The `vpcroute-operator` command line: parses arguments once, sets up logging and runs a
-//! subcommand (`run` the controller, or `check` credentials and connectivity).
+//! subcommand (`run` the controller, `check` credentials and connectivity, or `import` a route
+//! table as VpcRoute manifests).
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use vpcroute_operator::client::{ClientConfig, VpcClient, credentials_from_env};
 use vpcroute_operator::client3::{Client3Config, VpcClient3};
 use vpcroute_operator::cloud::{Metered, RouteApi};
 use vpcroute_operator::config::{ApiVersion, LogFormat, RunArgs, SignatureChoice};
+use vpcroute_operator::import::{ImportArgs, run_import};
 use vpcroute_operator::metrics::Metrics;
 use vpcroute_operator::server::{Health, serve};
 use vpcroute_operator::{controller, leader};
@@ -30,6 +32,8 @@ struct Cli {
 enum Cmd {
     /// Read a VPC and its route tables through the API and print a summary.
     Check(Box<CheckArgs>),
+    /// Print one VpcRoute manifest (YAML) per user route of a route table, to adopt them.
+    Import(Box<ImportArgs>),
     /// Run the controller.
     Run(Box<RunArgs>),
 }
@@ -40,6 +44,16 @@ async fn main() -> ExitCode {
         Cmd::Check(args) => {
             init_logging(LogFormat::Text);
             match run_check(*args, &mut std::io::stdout()).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(1))
+                }
+            }
+        }
+        Cmd::Import(args) => {
+            init_logging(LogFormat::Text);
+            match run_import(*args, &mut std::io::stdout(), &mut std::io::stderr()).await {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("error: {e}");

@@ -42,6 +42,8 @@ pub enum Reason {
     AuthFailure,
     /// Ready=False: the credentials Secret or one of its keys is missing.
     CredentialsNotFound,
+    /// Ready=False: the credentials Secret holds something that cannot be a credential.
+    InvalidCredentials,
     /// Ready=False: the spec cannot be acted on (e.g. no region and no operator default).
     InvalidSpec,
     /// Event: a route was repaired after someone changed or deleted it outside the operator.
@@ -56,7 +58,7 @@ pub enum Reason {
 
 impl Reason {
     /// Every reason, for metrics label sets and tests.
-    pub const ALL: [Reason; 21] = [
+    pub const ALL: [Reason; 22] = [
         Reason::Created,
         Reason::Adopted,
         Reason::Creating,
@@ -73,6 +75,7 @@ impl Reason {
         Reason::CloudUnavailable,
         Reason::AuthFailure,
         Reason::CredentialsNotFound,
+        Reason::InvalidCredentials,
         Reason::InvalidSpec,
         Reason::DriftCorrected,
         Reason::Deleted,
@@ -99,6 +102,7 @@ impl Reason {
             Reason::CloudUnavailable => "CloudUnavailable",
             Reason::AuthFailure => "AuthFailure",
             Reason::CredentialsNotFound => "CredentialsNotFound",
+            Reason::InvalidCredentials => "InvalidCredentials",
             Reason::InvalidSpec => "InvalidSpec",
             Reason::DriftCorrected => "DriftCorrected",
             Reason::Deleted => "Deleted",

@@ -46,7 +46,7 @@ pub fn with_readiness(
         type_: reasons::READY.to_string(),
         status: status.to_string(),
         reason: readiness.reason.as_str().to_string(),
-        message: readiness.message.clone(),
+        message: printable(&readiness.message, MAX_MESSAGE_BYTES),
         last_transition_time,
         observed_generation: generation,
     };
@@ -54,6 +54,25 @@ pub fn with_readiness(
     draft.conditions.insert(0, ready);
     draft.observed_generation = generation;
     draft
+}
+
+/// A condition message may hold at most 32 KiB.
+const MAX_MESSAGE_BYTES: usize = 32 * 1024;
+
+/// `text` safe to show to people: control characters (CR, LF, ESC, …, as a hostile Secret
+/// value could carry) are written as escapes, and the result is cut to `max` bytes at a
+/// character boundary, ending in `…` when cut.
+pub fn printable(text: &str, max: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max));
+    for c in text.chars() {
+        let piece: String = if c.is_control() { c.escape_default().collect() } else { c.to_string() };
+        if out.len() + piece.len() > max.saturating_sub('…'.len_utf8()) {
+            out.push('…');
+            return out;
+        }
+        out.push_str(&piece);
+    }
+    out
 }
 
 /// The Ready condition of a status, if any.
@@ -92,6 +111,15 @@ mod tests {
         let next = with_readiness(first, &Readiness::not_ready(Reason::CloudUnavailable, "x"), Some(1), "T2");
         assert_eq!(ready_of(&next).last_transition_time, "T1");
         assert_eq!(ready_of(&next).reason, "CloudUnavailable");
+    }
+
+    #[test]
+    fn messages_never_carry_control_characters_and_stay_within_their_size() {
+        assert_eq!(printable("AKID\r\n&Action=Delete\u{1b}[31m", 100), "AKID\\r\\n&Action=Delete\\u{1b}[31m");
+        let long = "é".repeat(600);
+        let cut = printable(&long, 1024);
+        assert!(cut.len() <= 1024 && cut.ends_with('…'), "{}", cut.len());
+        assert_eq!(printable("plain", 1024), "plain");
     }
 
     #[test]

@@ -1,10 +1,12 @@
 //! Which VpcRoute owns a destination when several claim the same (region, route table,
-//! destination). Route table ids are unique across accounts, so the account is implied. Pure.
+//! destination). Route table ids are unique across accounts, so the account is implied; regions
+//! are compared in their long form (`gz` is `ap-guangzhou`). Pure.
 
 use kube::ResourceExt;
 
+use vpc_wire::domain::{canonical_region, normalize_cidr};
+
 use crate::crd::VpcRoute;
-use vpc_wire::domain::normalize_cidr;
 
 /// The identity of a route: where it lives and its normalised destination.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -21,7 +23,7 @@ pub struct ClaimKey {
 pub fn claim_of(obj: &VpcRoute, default_region: Option<&str>) -> Option<ClaimKey> {
     let region = obj.spec.region.as_deref().or(default_region)?;
     Some(ClaimKey {
-        region: region.to_string(),
+        region: canonical_region(region).to_string(),
         route_table_id: obj.spec.route_table_id.clone(),
         destination: normalize_cidr(&obj.spec.destination_cidr_block)?.to_string(),
     })
@@ -32,7 +34,7 @@ fn held_by(obj: &VpcRoute) -> Option<ClaimKey> {
     let status = obj.status.as_ref()?;
     let route = status.route.as_ref().or(status.pending.as_ref().map(|p| &p.route))?;
     Some(ClaimKey {
-        region: route.region.clone(),
+        region: canonical_region(&route.region).to_string(),
         route_table_id: route.route_table_id.clone(),
         destination: route.destination_cidr_block.clone(),
     })
@@ -67,4 +69,54 @@ pub fn winner_over<'a>(
 
 fn display(obj: &VpcRoute) -> String {
     format!("{}/{}", obj.namespace().unwrap_or_default(), obj.name_any())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crd::{NextTypeName, VpcRouteSpec};
+
+    fn route(name: &str, region: &str) -> VpcRoute {
+        let mut obj = VpcRoute::new(
+            name,
+            VpcRouteSpec {
+                vpc_id: "vpc-1".into(),
+                route_table_id: "rtb-1".into(),
+                destination_cidr_block: "10.9.0.0/16".into(),
+                next_type: NextTypeName::VpnGateway,
+                next_hub: "vpngw-1".into(),
+                region: Some(region.into()),
+                credentials_secret_ref: None,
+                description: None,
+                enabled: None,
+                deletion_policy: Default::default(),
+                adoption_policy: Default::default(),
+            },
+        );
+        obj.metadata.namespace = Some("ns".into());
+        obj.metadata.uid = Some(format!("uid-{name}"));
+        obj
+    }
+
+    #[test]
+    fn two_spellings_of_one_region_claim_the_same_route() {
+        let (long, short) = (route("a", "ap-guangzhou"), route("b", "gz"));
+        assert_eq!(claim_of(&long, None), claim_of(&short, None));
+        let mut holder = long.clone();
+        let held = crate::crd::OwnedRoute {
+            region: "ap-guangzhou".into(),
+            vpc_id: "vpc-1".into(),
+            route_table_id: "rtb-1".into(),
+            destination_cidr_block: "10.9.0.0/16".into(),
+            next_type: NextTypeName::VpnGateway,
+            next_hub: "vpngw-1".into(),
+            origin: crate::crd::Origin::Created,
+            route_item_id: None,
+            route_id: None,
+        };
+        holder.status = Some(crate::crd::VpcRouteStatus { route: Some(held), ..Default::default() });
+        let key = claim_of(&short, None).unwrap();
+        assert_eq!(winner_over(&short, &key, [&holder], None), Some("ns/a".into()), "the holder wins, not an adoption");
+        assert_eq!(winner_over(&holder, &key, [&short], None), None);
+    }
 }

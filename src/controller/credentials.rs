@@ -51,6 +51,22 @@ impl CredentialSource {
     }
 }
 
+/// Which key of a credential set, if any, holds something that cannot be one: credentials travel
+/// in query strings and HTTP headers, where only visible ASCII belongs. Pure.
+pub fn check_shape(creds: &Credentials) -> Result<(), &'static str> {
+    let visible = |s: &str| !s.is_empty() && s.bytes().all(|b| (0x21..=0x7e).contains(&b));
+    if !visible(&creds.secret_id) {
+        return Err("secretId");
+    }
+    if !visible(creds.secret_key.expose()) {
+        return Err("secretKey");
+    }
+    match &creds.token {
+        Some(t) if !visible(t.expose()) => Err("token"),
+        _ => Ok(()),
+    }
+}
+
 /// Reads `secretId`, `secretKey` and optional `token` from a Secret.
 pub async fn read_secret(kube: &kube::Client, namespace: &str, name: &str) -> Result<Credentials, Error> {
     let api: Api<KubeSecret> = Api::namespaced(kube.clone(), namespace);
@@ -61,9 +77,34 @@ pub async fn read_secret(kube: &kube::Client, namespace: &str, name: &str) -> Re
     let field =
         |k: &str| data.get(k).map(|v| String::from_utf8_lossy(&v.0).trim().to_string()).filter(|v| !v.is_empty());
     let missing = |k: &str| Error::Credentials(format!("Secret {namespace}/{name} has no key {k}"));
-    Ok(Credentials {
+    let creds = Credentials {
         secret_id: field("secretId").ok_or_else(|| missing("secretId"))?,
         secret_key: Secret::new(field("secretKey").ok_or_else(|| missing("secretKey"))?),
         token: field("token").map(Secret::new),
-    })
+    };
+    check_shape(&creds).map_err(|key| {
+        Error::InvalidCredentials(format!(
+            "Secret {namespace}/{name} key {key} holds characters no Tencent credential has \
+             (only visible ASCII is allowed: no spaces, line breaks or control characters)"
+        ))
+    })?;
+    Ok(creds)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn creds(id: &str, key: &str, token: Option<&str>) -> Credentials {
+        Credentials { secret_id: id.into(), secret_key: Secret::new(key), token: token.map(Secret::new) }
+    }
+
+    #[test]
+    fn credentials_with_line_breaks_spaces_or_control_characters_are_refused_by_key() {
+        assert_eq!(check_shape(&creds("AKID1", "k", Some("t"))), Ok(()));
+        assert_eq!(check_shape(&creds("AKID\r\n&Action=DeleteRoutes", "k", None)), Err("secretId"));
+        assert_eq!(check_shape(&creds("AKID1", "a key", None)), Err("secretKey"));
+        assert_eq!(check_shape(&creds("AKID1", "k", Some("t\u{1b}"))), Err("token"));
+        assert_eq!(check_shape(&creds("AKIDé", "k", None)), Err("secretId"));
+    }
 }

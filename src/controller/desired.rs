@@ -1,7 +1,7 @@
 //! The route a VpcRoute asks for, derived from its spec and checked before anything reaches the
 //! cloud, and conversions between that and what status records. Pure; no I/O.
 
-use vpc_wire::domain::{NextType, Route, RouteAttrs, normalize_cidr};
+use vpc_wire::domain::{NextType, Route, RouteAttrs, canonical_region, normalize_cidr};
 
 use crate::cloud::{RouteIds, TableRef};
 use crate::crd::{AdoptionPolicy, NextTypeName, Origin, OwnedRoute, VpcRoute};
@@ -41,7 +41,7 @@ impl Desired {
         }
         let key = claim_of(obj, default_region).ok_or("cannot derive the route's identity")?;
         let table = TableRef {
-            region: region.to_string(),
+            region: canonical_region(region).to_string(),
             vpc_id: spec.vpc_id.clone(),
             route_table_id: spec.route_table_id.clone(),
         };
@@ -77,7 +77,7 @@ pub fn located(owned: &OwnedRoute) -> Option<(TableRef, Route)> {
         next_hub: owned.next_hub.clone(),
     };
     let table = TableRef {
-        region: owned.region.clone(),
+        region: canonical_region(&owned.region).to_string(),
         vpc_id: owned.vpc_id.clone(),
         route_table_id: owned.route_table_id.clone(),
     };

@@ -16,6 +16,9 @@ pub enum Error {
     /// The credentials Secret or one of its keys is missing.
     #[error("credentials not found: {0}")]
     Credentials(String),
+    /// The credentials Secret holds something that cannot be a credential.
+    #[error("invalid credentials: {0}")]
+    InvalidCredentials(String),
     /// The cloud answered in a way that contradicts itself; retried.
     #[error("inconsistent cloud state: {0}")]
     Inconsistent(String),
@@ -31,6 +34,7 @@ impl Error {
             Error::Kube(_) => "KubernetesError",
             Error::Cloud(e) => e.reason.as_str(),
             Error::Credentials(_) => Reason::CredentialsNotFound.as_str(),
+            Error::InvalidCredentials(_) => Reason::InvalidCredentials.as_str(),
             Error::Inconsistent(_) => Reason::CloudUnavailable.as_str(),
             Error::Finalizer(inner) => match inner.as_ref() {
                 kube::runtime::finalizer::Error::ApplyFailed(e) | kube::runtime::finalizer::Error::CleanupFailed(e) => {

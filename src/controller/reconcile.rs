@@ -71,7 +71,11 @@ async fn apply<A: RouteApi>(obj: Arc<VpcRoute>, ctx: &Context<A>) -> Result<Acti
     let creds = match ctx.credentials.resolve(&obj.namespace().unwrap_or_default(), secret_name(&obj)).await {
         Ok(c) => c,
         Err(e) => {
-            let r = Readiness::not_ready(Reason::CredentialsNotFound, e.to_string());
+            let reason = match e {
+                Error::InvalidCredentials(_) => Reason::InvalidCredentials,
+                _ => Reason::CredentialsNotFound,
+            };
+            let r = Readiness::not_ready(reason, e.to_string());
             return finish(p, ctx, Err(Stop::Retry(r, e))).await;
         }
     };

@@ -267,3 +267,49 @@ async fn resources_in_two_namespaces_reach_two_accounts_through_their_secrets() 
     assert!(sim.routes(TEST_TABLE).await.iter().any(|r| r.0 == "10.70.0.0/16"));
     assert!(sim.routes("rtb-2ndacct1").await.iter().any(|r| r.0 == "10.70.0.0/16" && r.2 == "vpngw-2ndacct1"));
 }
+
+#[tokio::test]
+async fn a_resource_with_a_253_character_name_gets_its_events() {
+    let (env, _sim, _op) = setup("ctl-longname", WORLD, &[]).await;
+    let name = format!("long-{}", "n".repeat(248));
+    assert_eq!(name.len(), 253);
+    create(&env.client, &env.namespace, &name, spec("10.65.0.0/16")).await;
+    wait_reason(&env.client, &env.namespace, &name, "True", "Created").await;
+    let api: Api<k8s_openapi::api::events::v1::Event> = Api::namespaced(env.client.clone(), &env.namespace);
+    let created = support_wait_event(&api, &name, "Created").await;
+    assert!(created.metadata.name.unwrap_or_default().len() <= 253);
+}
+
+async fn support_wait_event(
+    api: &Api<k8s_openapi::api::events::v1::Event>,
+    object: &str,
+    reason: &str,
+) -> k8s_openapi::api::events::v1::Event {
+    crate::support::cluster::wait_for(&format!("a {reason} Event for {object}"), Duration::from_secs(30), || async {
+        let list = api.list(&Default::default()).await.ok()?;
+        list.items.into_iter().find(|e| {
+            e.reason.as_deref() == Some(reason) && e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some(object)
+        })
+    })
+    .await
+}
+
+#[tokio::test]
+async fn control_characters_from_a_secret_never_reach_the_cloud_the_condition_or_the_events() {
+    let (env, sim, _op) = setup("ctl-crlf", WORLD, &[]).await;
+    let hostile = "AKID\r\n&Action=DeleteRoutes\u{1b}[31m";
+    create_secret(&env.client, &env.namespace, "hostile", hostile, "k").await;
+    let mut s = spec("10.66.0.0/16");
+    s.credentials_secret_ref = Some(vpcroute_operator::crd::SecretRef { name: "hostile".into() });
+    create(&env.client, &env.namespace, "h", s).await;
+    // Credentials travel in query strings and headers: such a value never reaches the cloud.
+    let c = wait_reason(&env.client, &env.namespace, "h", "False", "InvalidCredentials").await;
+    assert!(!c.message.chars().any(char::is_control), "raw control characters: {:?}", c.message);
+    assert!(c.message.contains("key secretId holds characters"), "{}", c.message);
+    let api: Api<k8s_openapi::api::events::v1::Event> = Api::namespaced(env.client.clone(), &env.namespace);
+    let warning = support_wait_event(&api, "h", "InvalidCredentials").await;
+    let note = warning.note.unwrap_or_default();
+    assert!(!note.is_empty() && !note.chars().any(char::is_control), "{note:?}");
+    let writes = sim.calls().await.get(crate::support::backend::create()).copied().unwrap_or(0);
+    assert_eq!(writes, 0, "nothing was sent with such credentials");
+}

@@ -266,6 +266,26 @@ async fn deleting_the_loser_never_touches_the_winners_route() {
 }
 
 #[tokio::test]
+async fn a_short_region_alias_claims_the_same_route_and_never_adopts_it_from_its_holder() {
+    let (env, sim, _op) = setup_lc("lc-alias", &[]).await;
+    let ns = &env.namespace;
+    let mut long = spec("10.117.0.0/16");
+    long.region = Some("ap-guangzhou".into());
+    create(&env.client, ns, "long", long).await;
+    wait_reason(&env.client, ns, "long", "True", "Created").await;
+    let mut short = spec("10.117.0.0/16");
+    short.region = Some("gz".into());
+    create(&env.client, ns, "short", short).await;
+    let c = wait_reason(&env.client, ns, "short", "False", "RouteAlreadyExists").await;
+    assert!(c.message.contains(&format!("claimed by VpcRoute {ns}/long")), "{}", c.message);
+    delete(&env.client, ns, "short").await;
+    wait_gone(&env.client, ns, "short").await;
+    assert_eq!(calls(&sim, crate::support::backend::delete()).await, 0);
+    assert_eq!(hop(&sim.routes(TEST_TABLE).await, "10.117.0.0/16"), Some((1, TEST_VPN.to_string())));
+    wait_reason(&env.client, ns, "long", "True", "Created").await;
+}
+
+#[tokio::test]
 async fn lost_create_responses_end_with_each_route_once_and_every_resource_created() {
     let (env, sim, _op) = setup_lc("lc-lost", &[]).await;
     sim.fault(json!({"action": crate::support::backend::create(), "kind": "responseLost", "count": 6})).await;

@@ -11,6 +11,7 @@ mod admission;
 mod chart;
 mod cluster_real;
 mod controller;
+mod import;
 mod lifecycle;
 mod operate;
 mod stress;

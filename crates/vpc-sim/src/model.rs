@@ -7,21 +7,7 @@ use std::net::Ipv4Addr;
 use ipnet::Ipv4Net;
 use vpc_wire::domain::{NextType, Route, Secret};
 
-/// Short region names older API pages use, and the long names they stand for.
-const REGION_ALIASES: [(&str, &str); 7] = [
-    ("gz", "ap-guangzhou"),
-    ("sh", "ap-shanghai"),
-    ("bj", "ap-beijing"),
-    ("cd", "ap-chengdu"),
-    ("cq", "ap-chongqing"),
-    ("hk", "ap-hongkong"),
-    ("sg", "ap-singapore"),
-];
-
-/// The long form of a region name: `gz` becomes `ap-guangzhou`; long names pass unchanged.
-pub fn canonical_region(name: &str) -> &str {
-    REGION_ALIASES.iter().find(|(short, _)| *short == name).map_or(name, |(_, long)| long)
-}
+pub use vpc_wire::domain::canonical_region;
 
 /// Everything the emulator knows about: every account and the routes in every table.
 #[derive(Debug)]

@@ -96,6 +96,24 @@ impl fmt::Display for NextType {
     }
 }
 
+/// Short region names older API pages use, and the long names they stand for.
+const REGION_ALIASES: [(&str, &str); 7] = [
+    ("gz", "ap-guangzhou"),
+    ("sh", "ap-shanghai"),
+    ("bj", "ap-beijing"),
+    ("cd", "ap-chengdu"),
+    ("cq", "ap-chongqing"),
+    ("hk", "ap-hongkong"),
+    ("sg", "ap-singapore"),
+];
+
+/// The long form of a region name: `gz` becomes `ap-guangzhou`; long names pass unchanged.
+/// Two spellings of one region are one region (claims between resources are keyed on this).
+pub fn canonical_region(name: &str) -> &str {
+    let name = name.trim();
+    REGION_ALIASES.iter().find(|(short, _)| *short == name).map_or(name, |(_, long)| long)
+}
+
 /// Parses an IPv4 CIDR and returns its network form (host bits cleared):
 /// `121.0.23.51/16` becomes `121.0.0.0/16`.
 pub fn normalize_cidr(cidr: &str) -> Option<Ipv4Net> {
