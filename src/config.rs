@@ -109,6 +109,17 @@ pub struct RunArgs {
     /// Cloud API request timeout, seconds.
     #[arg(long, env = "VPCROUTE_REQUEST_TIMEOUT_SECONDS", default_value_t = 20)]
     pub request_timeout_seconds: u64,
+    /// Calls per second of one cloud action, NAME=RATE (repeatable, or comma-separated), e.g.
+    /// `CreateRoutes=50`, per account and region. Default: Tencent's published limits (3.0:
+    /// CreateRoutes 100, DeleteRoutes 50, DescribeRouteTables 100, others 20; 2.0: 20 each).
+    /// The operator waits for its own token bucket, slows down on RequestLimitExceeded and
+    /// recovers.
+    #[arg(long = "rate-limit", env = "VPCROUTE_RATE_LIMITS", value_delimiter = ',')]
+    pub rate_limits: Vec<crate::cloud::RateLimit>,
+    /// Scale of the published limits for actions without --rate-limit (e.g. 0.5 when two
+    /// operators share an account and region).
+    #[arg(long, env = "VPCROUTE_RATE_LIMIT_SCALE", default_value_t = 1.0)]
+    pub rate_limit_scale: f64,
     /// Signature algorithm of API 2.0 requests (3.0 always signs with TC3-HMAC-SHA256).
     #[arg(long, env = "VPCROUTE_SIGNATURE_METHOD", value_enum, default_value_t = SignatureChoice::HmacSha256)]
     pub signature_method: SignatureChoice,

@@ -90,6 +90,14 @@ pub struct VpcRouteSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
 
+    /// `Full` (default): the operator creates, repairs and deletes the route. `ObserveOnly`: it
+    /// never writes to the cloud; it reports whether the route exists exactly as specified
+    /// (`Observed`), differs (`RouteDiffers`, naming what differs) or is missing
+    /// (`RouteMissing`), and deleting the resource never deletes the route. Switching to `Full`
+    /// adopts or creates as usual.
+    #[serde(default)]
+    pub management_policy: ManagementPolicy,
+
     /// What deleting this resource does to the cloud route: `Delete` (default) removes the route
     /// this resource owns; `Orphan` leaves it in the table.
     #[serde(default)]
@@ -164,6 +172,25 @@ pub enum DeletionPolicy {
     Delete,
     /// Leave the route in the table.
     Orphan,
+}
+
+/// Whether the operator writes to the cloud for a resource.
+#[derive(JsonSchema, Deserialize, Serialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ManagementPolicy {
+    /// Create, repair and delete the route.
+    #[default]
+    Full,
+    /// Only read and report; never write to the cloud.
+    ObserveOnly,
+}
+
+/// The annotation that pauses a resource: `vpc.qcloud.dev/paused: "true"` stops every cloud call
+/// for it (deletion included: the finalizer waits) until it is removed or set to another value.
+pub const PAUSED_ANNOTATION: &str = "vpc.qcloud.dev/paused";
+
+/// Whether a resource is paused by [`PAUSED_ANNOTATION`].
+pub fn is_paused(obj: &VpcRoute) -> bool {
+    obj.metadata.annotations.as_ref().and_then(|a| a.get(PAUSED_ANNOTATION)).is_some_and(|v| v.trim() == "true")
 }
 
 /// Whether an identical pre-existing route may be taken over.

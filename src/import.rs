@@ -203,6 +203,7 @@ pub fn manifests(
             credentials_secret_ref: None,
             description: Some(attrs.description.clone()).filter(|d| !d.is_empty()),
             enabled: (!attrs.enabled).then_some(false),
+            management_policy: Default::default(),
             deletion_policy: Default::default(),
             adoption_policy: AdoptionPolicy::IfIdentical,
         };

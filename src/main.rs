@@ -13,7 +13,7 @@ use vpc_wire::v2::sign::SignatureMethod;
 use vpcroute_operator::check::{CheckArgs, run_check};
 use vpcroute_operator::client::{ClientConfig, VpcClient, credentials_from_env};
 use vpcroute_operator::client3::{Client3Config, VpcClient3};
-use vpcroute_operator::cloud::{Metered, RouteApi};
+use vpcroute_operator::cloud::{Metered, RateLimited, RateLimits, RouteApi};
 use vpcroute_operator::config::{ApiVersion, LogFormat, RunArgs, SignatureChoice};
 use vpcroute_operator::import::{ImportArgs, run_import};
 use vpcroute_operator::metrics::Metrics;
@@ -130,8 +130,10 @@ async fn run_with<A: RouteApi>(args: RunArgs, client: A) -> Result<(), String> {
             tracing::error!(error = %e, "http server failed");
         }
     });
+    // The limiter sits inside the metrics, so call latency does not include waiting for a token.
+    let limits = RateLimits::new(args.rate_limits.clone(), args.rate_limit_scale)?;
+    let api = Metered::new(RateLimited::new(client, args.api, limits)?, metrics.clone());
     let config = Arc::new(args);
-    let api = Metered::new(client, metrics.clone());
     let work =
         controller::run(kube.clone(), api, config.clone(), default_credentials, metrics, ready.clone(), shutdown());
     if config.leader_elect {

@@ -3,8 +3,16 @@
 
 use std::fmt;
 
-/// `Ready` condition type.
+/// `Ready` condition type: whether the route is in place as specified.
 pub const READY: &str = "Ready";
+/// `Synced` condition type: whether the last reconcile could do its job.
+pub const SYNCED: &str = "Synced";
+/// `Synced=True` reason.
+pub const RECONCILE_SUCCESS: &str = "ReconcileSuccess";
+/// `Synced=False` reason: the reconcile failed (the message says what).
+pub const RECONCILE_ERROR: &str = "ReconcileError";
+/// `Synced=False` reason: the `vpc.qcloud.dev/paused` annotation stops every action.
+pub const RECONCILE_PAUSED: &str = "ReconcilePaused";
 
 /// A condition or Event reason.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -54,11 +62,19 @@ pub enum Reason {
     Orphaned,
     /// Event: the route's description or `Enabled` was set to what the spec says.
     Updated,
+    /// Ready=True, `managementPolicy: ObserveOnly`: the route exists exactly as specified.
+    Observed,
+    /// Ready=False, `ObserveOnly`: the table has no route for the destination.
+    RouteMissing,
+    /// Ready=False, `ObserveOnly`: the table routes the destination differently (the message says how).
+    RouteDiffers,
+    /// Ready=False: paused before the operator learnt anything about the route.
+    Paused,
 }
 
 impl Reason {
     /// Every reason, for metrics label sets and tests.
-    pub const ALL: [Reason; 22] = [
+    pub const ALL: [Reason; 26] = [
         Reason::Created,
         Reason::Adopted,
         Reason::Creating,
@@ -81,6 +97,10 @@ impl Reason {
         Reason::Deleted,
         Reason::Orphaned,
         Reason::Updated,
+        Reason::Observed,
+        Reason::RouteMissing,
+        Reason::RouteDiffers,
+        Reason::Paused,
     ];
 
     /// The reason as written into conditions, Events and metric labels.
@@ -108,7 +128,16 @@ impl Reason {
             Reason::Deleted => "Deleted",
             Reason::Orphaned => "Orphaned",
             Reason::Updated => "Updated",
+            Reason::Observed => "Observed",
+            Reason::RouteMissing => "RouteMissing",
+            Reason::RouteDiffers => "RouteDiffers",
+            Reason::Paused => "Paused",
         }
+    }
+
+    /// The reason a condition names, if it is one of ours.
+    pub fn parse(name: &str) -> Option<Reason> {
+        Reason::ALL.into_iter().find(|r| r.as_str() == name)
     }
 }
 

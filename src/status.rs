@@ -13,17 +13,37 @@ pub struct Readiness {
     pub reason: Reason,
     /// Human-readable detail.
     pub message: String,
+    /// What the `Synced` condition says about this reconcile.
+    pub synced: Synced,
+}
+
+/// Whether the last reconcile could do its job (Crossplane's split of `Ready` from `Synced`): a
+/// route can be in place (`Ready=True`) while a check of it failed (`Synced=False`).
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub enum Synced {
+    /// The reconcile did what it had to (`ReconcileSuccess`).
+    #[default]
+    Ok,
+    /// It failed (`ReconcileError`, with what failed).
+    Failed(String),
+    /// The resource is paused (`ReconcilePaused`): nothing is done until the annotation goes.
+    Paused,
 }
 
 impl Readiness {
     /// Ready=True with a reason.
     pub fn ready(reason: Reason, message: impl Into<String>) -> Readiness {
-        Readiness { ready: true, reason, message: message.into() }
+        Readiness { ready: true, reason, message: message.into(), synced: Synced::Ok }
     }
 
     /// Ready=False with a reason.
     pub fn not_ready(reason: Reason, message: impl Into<String>) -> Readiness {
-        Readiness { ready: false, reason, message: message.into() }
+        Readiness { ready: false, reason, message: message.into(), synced: Synced::Ok }
+    }
+
+    /// The same readiness, with `Synced` saying how the reconcile went.
+    pub fn with_synced(self, synced: Synced) -> Readiness {
+        Readiness { synced, ..self }
     }
 }
 
@@ -36,24 +56,46 @@ pub fn with_readiness(
     generation: Option<i64>,
     now: &str,
 ) -> VpcRouteStatus {
-    let status = if readiness.ready { "True" } else { "False" };
-    let previous = draft.conditions.iter().find(|c| c.type_ == reasons::READY);
-    let last_transition_time = match previous {
+    let ready = (readiness.ready, readiness.reason.as_str(), readiness.message.as_str());
+    set_condition(&mut draft.conditions, reasons::READY, ready, generation, now);
+    let synced = match &readiness.synced {
+        Synced::Ok => (true, reasons::RECONCILE_SUCCESS, ""),
+        Synced::Failed(why) => (false, reasons::RECONCILE_ERROR, why.as_str()),
+        Synced::Paused => (false, reasons::RECONCILE_PAUSED, "paused by the vpc.qcloud.dev/paused annotation"),
+    };
+    set_condition(&mut draft.conditions, reasons::SYNCED, synced, generation, now);
+    draft.observed_generation = generation;
+    draft
+}
+
+/// Sets one condition (kept in the order Ready, Synced); its transition time moves only when its
+/// status flips.
+fn set_condition(
+    conditions: &mut Vec<Condition>,
+    type_: &str,
+    (ok, reason, message): (bool, &str, &str),
+    generation: Option<i64>,
+    now: &str,
+) {
+    let status = if ok { "True" } else { "False" };
+    let last_transition_time = match conditions.iter().find(|c| c.type_ == type_) {
         Some(c) if c.status == status => c.last_transition_time.clone(),
         _ => now.to_string(),
     };
-    let ready = Condition {
-        type_: reasons::READY.to_string(),
+    let condition = Condition {
+        type_: type_.to_string(),
         status: status.to_string(),
-        reason: readiness.reason.as_str().to_string(),
-        message: printable(&readiness.message, MAX_MESSAGE_BYTES),
+        reason: reason.to_string(),
+        message: printable(message, MAX_MESSAGE_BYTES),
         last_transition_time,
         observed_generation: generation,
     };
-    draft.conditions.retain(|c| c.type_ != reasons::READY);
-    draft.conditions.insert(0, ready);
-    draft.observed_generation = generation;
-    draft
+    let position = conditions.iter().position(|c| c.type_ == type_);
+    match position {
+        Some(i) => conditions[i] = condition,
+        None if type_ == reasons::READY => conditions.insert(0, condition),
+        None => conditions.push(condition),
+    }
 }
 
 /// A condition message may hold at most 32 KiB.
@@ -114,6 +156,18 @@ mod tests {
     }
 
     #[test]
+    fn a_failed_check_of_a_ready_route_keeps_ready_and_turns_synced_false() {
+        let ok =
+            with_readiness(VpcRouteStatus::default(), &Readiness::ready(Reason::Created, "in place"), Some(1), "T1");
+        let failed = Readiness::ready(Reason::Created, "in place").with_synced(Synced::Failed("read failed".into()));
+        let next = with_readiness(ok, &failed, Some(1), "T2");
+        assert_eq!((ready_of(&next).status.as_str(), ready_of(&next).last_transition_time.as_str()), ("True", "T1"));
+        let synced = next.conditions.iter().find(|c| c.type_ == "Synced").expect("Synced");
+        assert_eq!((synced.status.as_str(), synced.reason.as_str()), ("False", "ReconcileError"));
+        assert_eq!((synced.message.as_str(), synced.last_transition_time.as_str()), ("read failed", "T2"));
+    }
+
+    #[test]
     fn messages_never_carry_control_characters_and_stay_within_their_size() {
         assert_eq!(printable("AKID\r\n&Action=Delete\u{1b}[31m", 100), "AKID\\r\\n&Action=Delete\\u{1b}[31m");
         let long = "é".repeat(600);
@@ -128,6 +182,7 @@ mod tests {
             with_readiness(VpcRouteStatus::default(), &Readiness::not_ready(Reason::Creating, ""), Some(1), "T1");
         let next = with_readiness(first, &Readiness::ready(Reason::Created, ""), Some(1), "T2");
         assert_eq!(ready_of(&next).last_transition_time, "T2");
-        assert_eq!(next.conditions.len(), 1);
+        assert_eq!(next.conditions.len(), 2, "Ready and Synced");
+        assert_eq!(next.conditions[0].type_, "Ready");
     }
 }

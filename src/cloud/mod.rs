@@ -8,6 +8,7 @@ mod component;
 mod error;
 pub mod memory;
 mod metered;
+mod ratelimit;
 mod v2;
 mod v3;
 
@@ -21,6 +22,7 @@ use vpc_wire::domain::{Credentials, Route};
 pub use component::RouteCloud;
 pub use error::{CloudError, ErrorClass};
 pub use metered::Metered;
+pub use ratelimit::{RateKey, RateLimit, RateLimited, RateLimiter, RateLimits, published_rate};
 
 /// Where a route table lives.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

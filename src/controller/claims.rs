@@ -58,13 +58,20 @@ pub fn winner_over<'a>(
     let rivals: Vec<&VpcRoute> = others
         .into_iter()
         .filter(|o| o.uid() != me.uid())
-        .filter(|o| claim_of(o, default_region).as_ref() == Some(key) || held_by(o).as_ref() == Some(key))
+        .filter(|o| claims(o, default_region, key) || held_by(o).as_ref() == Some(key))
         .collect();
     if let Some(holder) = rivals.iter().find(|o| held_by(o).as_ref() == Some(key)) {
         return Some(display(holder));
     }
     let mine = seniority(me);
     rivals.iter().filter(|o| o.metadata.deletion_timestamp.is_none()).find(|o| seniority(o) < mine).map(|o| display(o))
+}
+
+/// Whether a resource claims `key` by its spec (an `ObserveOnly` resource claims nothing: it
+/// never writes, so it never stands in another's way).
+fn claims(obj: &VpcRoute, default_region: Option<&str>, key: &ClaimKey) -> bool {
+    obj.spec.management_policy == crate::crd::ManagementPolicy::Full
+        && claim_of(obj, default_region).as_ref() == Some(key)
 }
 
 fn display(obj: &VpcRoute) -> String {
@@ -89,6 +96,7 @@ mod tests {
                 credentials_secret_ref: None,
                 description: None,
                 enabled: None,
+                management_policy: Default::default(),
                 deletion_policy: Default::default(),
                 adoption_policy: Default::default(),
             },

@@ -14,7 +14,7 @@ use super::report::{Progress, event};
 use crate::cloud::{CloudError, RouteApi, RouteIds};
 use crate::crd::{Origin, PendingOperation, PendingWrite};
 use crate::reasons::Reason;
-use crate::status::{Readiness, ready_condition};
+use crate::status::{Readiness, Synced, ready_condition};
 
 /// Why converging stopped short of a Ready route.
 pub enum Stop {
@@ -47,7 +47,10 @@ pub async fn converge<A: RouteApi>(
     settle_pending(p, ctx, creds).await?;
     let mut max_age = ctx.config.resync();
     for _ in 0..MAX_LOOKS {
-        let view = read(ctx, creds, &d.table, max_age).await?;
+        let view = match read(ctx, creds, &d.table, max_age).await {
+            Err(Stop::Retry(r, e)) => return Err(check_failed(p, r, e)),
+            other => other?,
+        };
         let step = decide(d, p.owned(), &view);
         if !max_age.is_zero() && needs_fresh_view(&step, p.owned()) {
             max_age = Duration::ZERO;
@@ -87,6 +90,20 @@ pub async fn settle_pending<A: RouteApi>(p: &mut Progress, ctx: &Context<A>, cre
     }
     p.draft.pending = None;
     Ok(())
+}
+
+/// A failed read of the table. A route that was in place stays `Ready=True` (nothing says it is
+/// gone): only `Synced=False` reports the failed check, retried with backoff.
+fn check_failed(p: &Progress, r: Readiness, e: Error) -> Stop {
+    let in_place = ready_condition(p.obj().status.as_ref()).filter(|c| c.status == "True" && p.owned().is_some());
+    match in_place {
+        Some(c) => {
+            let reason = reason_of(p.owned().map_or(Origin::Created, |o| o.origin));
+            let still = Readiness::ready(reason, c.message.clone()).with_synced(Synced::Failed(r.message));
+            Stop::Retry(still, e)
+        }
+        None => Stop::Retry(r, e),
+    }
 }
 
 /// A view of the table no older than `max_age`. A table the cloud does not show reads as empty:

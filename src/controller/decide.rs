@@ -7,7 +7,9 @@ use vpc_wire::domain::{Route, RouteAttrs};
 
 use super::desired::{Desired, ids_of, located};
 use crate::cloud::{RouteIds, TableView};
-use crate::crd::{AdoptionPolicy, DeletionPolicy, Origin, OwnedRoute, PendingOperation, PendingWrite};
+use crate::crd::{
+    AdoptionPolicy, DeletionPolicy, ManagementPolicy, Origin, OwnedRoute, PendingOperation, PendingWrite,
+};
 
 /// The next step towards the desired route.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -120,6 +122,37 @@ pub fn settle(pending: &PendingWrite, owned: Option<&OwnedRoute>, view: &TableVi
     }
 }
 
+/// What an `ObserveOnly` resource reports about the table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Observation {
+    /// The route exists exactly as specified.
+    Matches,
+    /// No route for the destination.
+    Missing,
+    /// The destination is routed differently: what differs, for people.
+    Differs(String),
+}
+
+/// Compares the table with the spec, writing nothing (`managementPolicy: ObserveOnly`).
+pub fn observe(d: &Desired, view: &TableView) -> Observation {
+    let Some(found) = view.at(&d.route.destination) else { return Observation::Missing };
+    if *found != d.route {
+        return Observation::Differs(format!(
+            "the table routes {} to {} {}; the spec says {} {}",
+            found.destination, found.next_type, found.next_hub, d.route.next_type, d.route.next_hub
+        ));
+    }
+    let Some(have) = view.attrs_of(&d.route.destination) else { return Observation::Matches };
+    let mut differs = Vec::new();
+    if have.description != d.attrs.description {
+        differs.push(format!("description is {:?}, the spec says {:?}", have.description, d.attrs.description));
+    }
+    if have.enabled != d.attrs.enabled {
+        differs.push(format!("enabled is {}, the spec says {}", have.enabled, d.attrs.enabled));
+    }
+    if differs.is_empty() { Observation::Matches } else { Observation::Differs(differs.join("; ")) }
+}
+
 /// What deleting a resource does, before looking at the cloud.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Cleanup {
@@ -131,11 +164,16 @@ pub enum Cleanup {
     Inspect,
 }
 
-/// The first cleanup decision.
-pub fn cleanup(policy: DeletionPolicy, owned: Option<&OwnedRoute>, pending: Option<&PendingWrite>) -> Cleanup {
+/// The first cleanup decision. An `ObserveOnly` resource never deletes the route.
+pub fn cleanup(
+    policy: DeletionPolicy,
+    management: ManagementPolicy,
+    owned: Option<&OwnedRoute>,
+    pending: Option<&PendingWrite>,
+) -> Cleanup {
     match (owned, pending) {
         (None, None) => Cleanup::Release,
-        _ if policy == DeletionPolicy::Orphan => Cleanup::Orphan,
+        _ if policy == DeletionPolicy::Orphan || management == ManagementPolicy::ObserveOnly => Cleanup::Orphan,
         _ => Cleanup::Inspect,
     }
 }

@@ -5,6 +5,7 @@ use vpc_wire::domain::{NextType, Route, RouteAttrs};
 use super::*;
 use crate::cloud::TableRef;
 use crate::controller::claims::ClaimKey;
+use crate::crd::ManagementPolicy;
 
 fn table() -> TableRef {
     TableRef { region: "ap-guangzhou".into(), vpc_id: "vpc-1".into(), route_table_id: "rtb-1".into() }
@@ -198,11 +199,14 @@ fn a_pending_write_is_settled_by_what_the_table_holds() {
 fn cleanup_releases_what_owns_nothing_orphans_on_request_and_inspects_the_rest() {
     let mine = owned("vpngw-a", Origin::Created, &NONE);
     let p = pending(PendingOperation::Create, "vpngw-a", None);
-    assert_eq!(cleanup(DeletionPolicy::Delete, None, None), Cleanup::Release);
-    assert_eq!(cleanup(DeletionPolicy::Orphan, None, None), Cleanup::Release);
-    assert_eq!(cleanup(DeletionPolicy::Orphan, Some(&mine), None), Cleanup::Orphan);
-    assert_eq!(cleanup(DeletionPolicy::Delete, Some(&mine), None), Cleanup::Inspect);
-    assert_eq!(cleanup(DeletionPolicy::Delete, None, Some(&p)), Cleanup::Inspect);
+    let (full, observe_only) = (ManagementPolicy::Full, ManagementPolicy::ObserveOnly);
+    assert_eq!(cleanup(DeletionPolicy::Delete, full, None, None), Cleanup::Release);
+    assert_eq!(cleanup(DeletionPolicy::Orphan, full, None, None), Cleanup::Release);
+    assert_eq!(cleanup(DeletionPolicy::Orphan, full, Some(&mine), None), Cleanup::Orphan);
+    assert_eq!(cleanup(DeletionPolicy::Delete, full, Some(&mine), None), Cleanup::Inspect);
+    assert_eq!(cleanup(DeletionPolicy::Delete, full, None, Some(&p)), Cleanup::Inspect);
+    assert_eq!(cleanup(DeletionPolicy::Delete, observe_only, Some(&mine), None), Cleanup::Orphan);
+    assert_eq!(cleanup(DeletionPolicy::Delete, observe_only, None, None), Cleanup::Release);
 }
 
 #[test]
@@ -231,4 +235,17 @@ fn an_owned_route_whose_description_or_enabled_differ_is_updated_in_place() {
     v.attrs.insert(route("vpngw-a").destination, d.attrs.clone());
     assert_eq!(decide(&d, Some(&mine), &v), Step::InPlace(ids("rti-1")));
     assert!(needs_fresh_view(&Step::Update { ids: NONE, have: RouteAttrs::default() }, Some(&mine)));
+}
+
+#[test]
+fn observing_reports_a_match_a_missing_route_or_what_differs() {
+    let d = desired("vpngw-a", AdoptionPolicy::IfIdentical);
+    assert_eq!(observe(&d, &view(&[(route("vpngw-a"), NONE)])), Observation::Matches);
+    assert_eq!(observe(&d, &view(&[])), Observation::Missing);
+    let Observation::Differs(why) = observe(&d, &view(&[(route("vpngw-x"), NONE)])) else { panic!("differs") };
+    assert!(why.contains("vpngw-x") && why.contains("vpngw-a"), "{why}");
+    let mut v = view(&[(route("vpngw-a"), NONE)]);
+    v.attrs.insert(route("vpngw-a").destination, RouteAttrs { description: "x".into(), enabled: false });
+    let Observation::Differs(why) = observe(&d, &v) else { panic!("differs") };
+    assert!(why.contains("description is \"x\"") && why.contains("enabled is false"), "{why}");
 }

@@ -9,6 +9,7 @@ mod credentials;
 mod decide;
 mod desired;
 pub mod errors;
+mod modes;
 mod reconcile;
 mod report;
 
@@ -57,11 +58,10 @@ pub async fn run<A: RouteApi>(
     if let Some(selector) = &config.selector {
         watch_config = watch_config.labels(selector);
     }
-    let stream = watcher(routes, watch_config)
-        .default_backoff()
-        .reflect(writer)
-        .applied_objects()
-        .predicate_filter(predicates::generation.combine(predicates::finalizers).combine(deletion), Default::default());
+    let stream = watcher(routes, watch_config).default_backoff().reflect(writer).applied_objects().predicate_filter(
+        predicates::generation.combine(predicates::finalizers).combine(deletion).combine(paused),
+        Default::default(),
+    );
     let ctx = Arc::new(Context {
         kube: kube.clone(),
         cloud: RouteCloud::new(api, config.max_batch),
@@ -114,6 +114,11 @@ async fn watch_readiness(store: reflector::Store<VpcRoute>, metrics: Arc<Metrics
         metrics.set_resources(&counts.into_iter().collect::<Vec<_>>());
         tokio::time::sleep(Duration::from_secs(10)).await;
     }
+}
+
+/// A predicate that changes when the pause annotation is set or removed.
+fn paused(obj: &VpcRoute) -> Option<u64> {
+    Some(u64::from(crate::crd::is_paused(obj)))
 }
 
 /// A predicate that changes when deletion starts.

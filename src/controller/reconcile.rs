@@ -17,9 +17,9 @@ use super::desired::{Desired, located};
 use super::errors::Error;
 use super::report::{Progress, event};
 use crate::cloud::RouteApi;
-use crate::crd::VpcRoute;
+use crate::crd::{ManagementPolicy, VpcRoute};
 use crate::reasons::Reason;
-use crate::status::Readiness;
+use crate::status::{Readiness, Synced};
 
 /// The finalizer the operator puts on every VpcRoute it acts on.
 pub const FINALIZER: &str = "vpc.qcloud.dev/route";
@@ -36,6 +36,11 @@ pub fn key_of(obj: &VpcRoute) -> String {
 #[tracing::instrument(skip_all, fields(vpcroute = %key_of(&obj)))]
 pub async fn reconcile<A: RouteApi>(obj: Arc<VpcRoute>, ctx: Arc<Context<A>>) -> Result<Action, Error> {
     let _timer = ctx.metrics.reconcile_started();
+    if crate::crd::is_paused(&obj) {
+        let result = super::modes::paused(obj, &ctx).await;
+        ctx.metrics.reconcile_finished(result.as_ref().err().map(Error::reason));
+        return result;
+    }
     let api: Api<VpcRoute> = Api::namespaced(ctx.kube.clone(), &obj.namespace().unwrap_or_default());
     let result = finalizer(&api, FINALIZER, obj, |ev| async {
         match ev {
@@ -79,6 +84,10 @@ async fn apply<A: RouteApi>(obj: Arc<VpcRoute>, ctx: &Context<A>) -> Result<Acti
             return finish(p, ctx, Err(Stop::Retry(r, e))).await;
         }
     };
+    if obj.spec.management_policy == ManagementPolicy::ObserveOnly {
+        let outcome = super::modes::observe_only(ctx, &d, &creds).await;
+        return finish(p, ctx, outcome).await;
+    }
     let others = ctx.store.state();
     if let Some(owner) = winner_over(&obj, &d.key, others.iter().map(|o| o.as_ref()), ctx.config.region.as_deref()) {
         let msg = format!(
@@ -120,17 +129,28 @@ async fn finish<A>(mut p: Progress, ctx: &Context<A>, outcome: Result<Readiness,
         }
         Err(Stop::Permanent(r)) => {
             warn_on_change(&p, ctx, &r).await;
-            p.save(ctx, &r).await?;
+            p.save(ctx, &failed(r)).await?;
             let wait = jitter(ctx.config.permanent_retry(), 0.1);
             ctx.backoff.hold(&key, generation, wait);
             Ok(Action::requeue(wait))
         }
         Err(Stop::Retry(r, e)) => {
             warn_on_change(&p, ctx, &r).await;
-            p.save(ctx, &r).await?;
+            p.save(ctx, &failed(r)).await?;
             Err(e)
         }
         Err(Stop::Kube(e)) => Err(e),
+    }
+}
+
+/// A failure's readiness with `Synced=False` saying what failed (unless it already says).
+fn failed(r: Readiness) -> Readiness {
+    match r.synced {
+        Synced::Ok => {
+            let why = r.message.clone();
+            r.with_synced(Synced::Failed(why))
+        }
+        _ => r,
     }
 }
 
@@ -147,10 +167,14 @@ async fn warn_on_change<A>(p: &Progress, ctx: &Context<A>, r: &Readiness) {
 async fn cleanup<A: RouteApi>(obj: Arc<VpcRoute>, ctx: &Context<A>) -> Result<Action, Error> {
     let mut p = Progress::new(obj.clone());
     ctx.backoff.reset(&key_of(&obj));
-    match cleanup_step(obj.spec.deletion_policy, p.owned(), p.pending()) {
+    match cleanup_step(obj.spec.deletion_policy, obj.spec.management_policy, p.owned(), p.pending()) {
         Cleanup::Release => return Ok(Action::await_change()),
         Cleanup::Orphan => {
-            let note = format!("deletionPolicy Orphan: left route {} in place", describe_owned(&p));
+            let why = match obj.spec.management_policy {
+                ManagementPolicy::ObserveOnly => "managementPolicy ObserveOnly",
+                ManagementPolicy::Full => "deletionPolicy Orphan",
+            };
+            let note = format!("{why}: left route {} in place", describe_owned(&p));
             event(ctx, &obj, false, Reason::Orphaned, note).await;
             return Ok(Action::await_change());
         }

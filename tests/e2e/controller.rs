@@ -313,3 +313,29 @@ async fn control_characters_from_a_secret_never_reach_the_cloud_the_condition_or
     let writes = sim.calls().await.get(crate::support::backend::create()).copied().unwrap_or(0);
     assert_eq!(writes, 0, "nothing was sent with such credentials");
 }
+
+#[tokio::test]
+async fn a_route_in_place_stays_ready_when_a_drift_check_read_fails_and_synced_says_so() {
+    let (env, sim, _op) = setup("ctl-synced", WORLD, &["--resync-seconds", "2"]).await;
+    create(&env.client, &env.namespace, "s", spec("10.67.0.0/16")).await;
+    wait_reason(&env.client, &env.namespace, "s", "True", "Created").await;
+    let describe = crate::support::backend::describe();
+    sim.fault(json!({"action": describe, "kind": "internalError", "probability": 1.0})).await;
+    let synced = || async {
+        let obj = crate::support::routes::api(&env.client, &env.namespace).get("s").await.ok()?;
+        obj.status?.conditions.into_iter().find(|c| c.type_ == "Synced")
+    };
+    let failed = crate::support::cluster::wait_for("Synced=False", Duration::from_secs(30), || async {
+        synced().await.filter(|c| c.status == "False")
+    })
+    .await;
+    assert_eq!(failed.reason, "ReconcileError");
+    assert!(failed.message.contains(describe) && failed.message.contains("InternalError"), "{}", failed.message);
+    let ready = crate::support::routes::ready(&env.client, &env.namespace, "s").await.unwrap();
+    assert_eq!((ready.status.as_str(), ready.reason.as_str()), ("True", "Created"), "a healthy route stays Ready");
+    sim.clear_faults().await;
+    crate::support::cluster::wait_for("Synced=True again", Duration::from_secs(30), || async {
+        synced().await.filter(|c| c.status == "True")
+    })
+    .await;
+}

@@ -11,6 +11,7 @@ mod admission;
 mod chart;
 mod cluster_real;
 mod controller;
+mod day2;
 mod import;
 mod lifecycle;
 mod operate;

@@ -25,6 +25,7 @@ pub fn spec(destination: &str) -> VpcRouteSpec {
         credentials_secret_ref: None,
         description: None,
         enabled: None,
+        management_policy: Default::default(),
         deletion_policy: Default::default(),
         adoption_policy: Default::default(),
     }
