@@ -142,3 +142,19 @@ async fn faults_and_rate_limits_can_come_from_the_world_file() {
     api.ok(&create_one()).await;
     api.refused(&Call::delete().route(0, "1.0.0.0/8", "1", sim::TEST_VPN), 4400, "RequestLimitExceeded").await;
 }
+
+#[tokio::test]
+async fn a_slow_write_whose_client_gives_up_still_lands_as_with_a_real_cloud() {
+    let sim = Sim::start(sim::WORLD);
+    let api = Api::new(&sim);
+    sim.fault(json!({"action": "CreateRoute", "kind": "latency", "latencyMs": 1500, "count": 1})).await;
+    let call = create_one();
+    let gave_up = tokio::time::timeout(Duration::from_millis(300), api.send(&call)).await;
+    assert!(gave_up.is_err(), "the client was meant to give up before the answer");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while sim.routes(sim::TEST_TABLE).await.len() < 2 {
+        assert!(Instant::now() < deadline, "the accepted write never landed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(sim.routes(sim::TEST_TABLE).await.iter().any(|r| r.0 == "1.0.0.0/8"));
+}

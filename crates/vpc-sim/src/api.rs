@@ -70,25 +70,50 @@ pub async fn handle(
         Ok(call) => call,
         Err((action_name, error)) => return answer(&request_id, &action_name, Err(error)),
     };
+    // An accepted call runs to its end on its own task, whatever happens to the connection: a
+    // client that gives up (or dies) while a slow write is under way does not undo the write,
+    // as with a real cloud.
+    let work = tokio::spawn(carry_out(app, call, request_id.clone()));
+    match work.await {
+        Ok(Outcome::Answer(response)) => response,
+        Ok(Outcome::Drop(action_name)) => drop_connection(conn, &request_id, &action_name).await,
+        Err(error) => {
+            tracing::error!(request_id, %error, "the call's task failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, HTML_500).into_response()
+        }
+    }
+}
+
+/// What an accepted call ends in.
+pub enum Outcome {
+    /// Send this answer.
+    Answer(Response),
+    /// Close the connection without an answer (for the action named).
+    Drop(String),
+}
+
+/// Waits out injected latency, then runs the action (or the fault that replaces it).
+async fn carry_out(app: Arc<App>, call: Admitted, request_id: String) -> Outcome {
     if !call.plan.latency.is_zero() {
         tokio::time::sleep(call.plan.latency).await;
     }
     let Admitted { params, secret_id, action, action_name, plan } = call;
-    let act = || run(&app, action, &secret_id, &params, &request_id);
+    let request_id = request_id.as_str();
+    let act = || run(&app, action, &secret_id, &params, request_id);
+    let answer = |outcome| Outcome::Answer(answer(request_id, &action_name, outcome));
     match plan.outcome {
-        None | Some(FaultKind::Latency) => answer(&request_id, &action_name, act()),
+        None | Some(FaultKind::Latency) => answer(act()),
         Some(FaultKind::InternalError) => {
-            let error = ApiError::new(codes::INTERNAL_ERROR, desc::INTERNAL_ERROR, "injected internal error");
-            answer(&request_id, &action_name, Err(error))
+            answer(Err(ApiError::new(codes::INTERNAL_ERROR, desc::INTERNAL_ERROR, "injected internal error")))
         }
-        Some(FaultKind::RequestLimitExceeded) => answer(&request_id, &action_name, Err(rate_limited())),
-        Some(FaultKind::Http500) => (StatusCode::INTERNAL_SERVER_ERROR, HTML_500).into_response(),
-        Some(FaultKind::Http503) => (StatusCode::SERVICE_UNAVAILABLE, HTML_503).into_response(),
-        Some(FaultKind::DropBeforeAction) => drop_connection(conn, &request_id, &action_name).await,
+        Some(FaultKind::RequestLimitExceeded) => answer(Err(rate_limited())),
+        Some(FaultKind::Http500) => Outcome::Answer((StatusCode::INTERNAL_SERVER_ERROR, HTML_500).into_response()),
+        Some(FaultKind::Http503) => Outcome::Answer((StatusCode::SERVICE_UNAVAILABLE, HTML_503).into_response()),
+        Some(FaultKind::DropBeforeAction) => Outcome::Drop(action_name),
         Some(FaultKind::ResponseLost) => {
             let code = act().map_or_else(|e| e.code, |_| codes::OK);
             tracing::info!(request_id, action = action_name, code, "action applied; dropping the response");
-            drop_connection(conn, &request_id, &action_name).await
+            Outcome::Drop(action_name)
         }
     }
 }
