@@ -31,4 +31,6 @@ pub struct Context<A> {
     pub recorder: Recorder,
     /// Prometheus metrics.
     pub metrics: Arc<Metrics>,
+    /// The resourceVersion of each object after its last status write by this process.
+    pub written: super::fresh::Written,
 }

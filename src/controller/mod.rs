@@ -8,6 +8,7 @@ mod converge;
 mod credentials;
 mod decide;
 mod desired;
+mod fresh;
 pub mod errors;
 mod modes;
 mod reconcile;
@@ -54,7 +55,9 @@ pub async fn run<A: RouteApi>(
         None => Api::all(kube.clone()),
     };
     let (reader, writer) = reflector::store();
-    let mut watch_config = watcher::Config::default().any_semantic();
+    // Lists are consistent reads (not `any_semantic` from the watch cache): after a restart
+    // the first list must hold every status written before the crash, pending writes included.
+    let mut watch_config = watcher::Config::default();
     if let Some(selector) = &config.selector {
         watch_config = watch_config.labels(selector);
     }
@@ -74,6 +77,7 @@ pub async fn run<A: RouteApi>(
         credentials: credentials::CredentialSource::new(kube.clone(), default_credentials),
         recorder: Recorder::new(kube.clone(), Reporter { controller: FIELD_MANAGER.into(), instance: None }),
         metrics: metrics.clone(),
+        written: fresh::Written::default(),
     });
     tokio::spawn(watch_readiness(reader.clone(), metrics, ready));
     Controller::for_stream(stream, reader)

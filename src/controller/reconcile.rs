@@ -36,6 +36,10 @@ pub fn key_of(obj: &VpcRoute) -> String {
 #[tracing::instrument(skip_all, fields(vpcroute = %key_of(&obj)))]
 pub async fn reconcile<A: RouteApi>(obj: Arc<VpcRoute>, ctx: Arc<Context<A>>) -> Result<Action, Error> {
     let _timer = ctx.metrics.reconcile_started();
+    let key = key_of(&obj);
+    let Some(obj) = super::fresh::current(&ctx.kube, &ctx.written, &key, obj).await? else {
+        return Ok(Action::await_change());
+    };
     if crate::crd::is_paused(&obj) {
         let result = super::modes::paused(obj, &ctx).await;
         ctx.metrics.reconcile_finished(result.as_ref().err().map(Error::reason));

@@ -66,7 +66,9 @@ impl Progress {
             "status": next,
         });
         let params = PatchParams::apply(FIELD_MANAGER).force();
-        api.patch_status(&self.obj.name_any(), &params, &Patch::Apply(&body)).await.map_err(Error::Kube)?;
+        let stored =
+            api.patch_status(&self.obj.name_any(), &params, &Patch::Apply(&body)).await.map_err(Error::Kube)?;
+        ctx.written.record(&super::reconcile::key_of(&self.obj), stored.resource_version());
         ctx.metrics.status_written();
         self.written = next.clone();
         self.draft = next;
