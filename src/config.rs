@@ -75,6 +75,18 @@ pub struct RunArgs {
     /// secretKey, optional token). Without it, TENCENTCLOUD_SECRET_ID/_SECRET_KEY/_SECURITY_TOKEN.
     #[arg(long, env = "VPCROUTE_CREDENTIALS_SECRET")]
     pub credentials_secret: Option<String>,
+    /// STS endpoint for TKE pod identity (used when TKE_REGION, TKE_PROVIDER_ID,
+    /// TKE_WEB_IDENTITY_TOKEN_FILE and TKE_ROLE_ARN are set and no keys are given).
+    #[arg(long, env = "VPCROUTE_STS_ENDPOINT", default_value = crate::identity::oidc::DEFAULT_STS_ENDPOINT)]
+    pub sts_endpoint: String,
+    /// Instance metadata service, for --instance-role.
+    #[arg(long, env = "VPCROUTE_METADATA_ENDPOINT", default_value = crate::identity::instance::DEFAULT_METADATA_ENDPOINT)]
+    pub metadata_endpoint: String,
+    /// Fall back to the CVM instance role (temporary keys from the metadata service) when no
+    /// Secret, environment keys or pod identity give credentials. Off by default: off Tencent
+    /// Cloud the metadata address leads nowhere.
+    #[arg(long, env = "VPCROUTE_INSTANCE_ROLE", default_value_t = false)]
+    pub instance_role: bool,
     /// The operator's own namespace (for --credentials-secret and the leader Lease).
     #[arg(long, env = "POD_NAMESPACE", default_value = "default")]
     pub namespace: String,
@@ -94,6 +106,10 @@ pub struct RunArgs {
     /// Seconds between drift checks of a route table (jittered by up to 10%).
     #[arg(long, env = "VPCROUTE_RESYNC_SECONDS", default_value_t = 300)]
     pub resync_seconds: u64,
+    /// Seconds between checks of the credentials Secrets that VpcRoutes name: when one changes,
+    /// every VpcRoute using it is reconciled at once (a GET per named Secret; no list or watch).
+    #[arg(long, env = "VPCROUTE_SECRET_POLL_SECONDS", default_value_t = 30)]
+    pub secret_poll_seconds: u64,
     /// Seconds before a permanently failed route is retried (jittered by up to 10%).
     #[arg(long, env = "VPCROUTE_PERMANENT_RETRY_SECONDS", default_value_t = 900)]
     pub permanent_retry_seconds: u64,

@@ -8,6 +8,7 @@ pub mod config;
 pub mod controller;
 pub mod crd;
 pub use vpc_wire::domain;
+pub mod identity;
 pub mod import;
 pub mod leader;
 pub mod metrics;

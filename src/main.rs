@@ -8,17 +8,17 @@ use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use vpc_wire::domain::Credentials;
 use vpc_wire::v2::sign::SignatureMethod;
 use vpcroute_operator::check::{CheckArgs, run_check};
-use vpcroute_operator::client::{ClientConfig, VpcClient, credentials_from_env};
+use vpcroute_operator::client::{ClientConfig, VpcClient};
 use vpcroute_operator::client3::{Client3Config, VpcClient3};
 use vpcroute_operator::cloud::{Metered, RateLimited, RateLimits, RouteApi};
 use vpcroute_operator::config::{ApiVersion, LogFormat, RunArgs, SignatureChoice};
+use vpcroute_operator::controller::DefaultCredentials;
 use vpcroute_operator::import::{ImportArgs, run_import};
 use vpcroute_operator::metrics::Metrics;
 use vpcroute_operator::server::{Health, serve};
-use vpcroute_operator::{controller, leader};
+use vpcroute_operator::{controller, identity, leader};
 
 /// Kubernetes operator that manages Tencent Cloud VPC routes as VpcRoute resources.
 #[derive(Parser)]
@@ -145,15 +145,28 @@ async fn run_with<A: RouteApi>(args: RunArgs, client: A) -> Result<(), String> {
     }
 }
 
-async fn default_credentials(kube: &kube::Client, args: &RunArgs) -> Result<Option<Credentials>, String> {
+/// The operator Secret when named, else the rest of the chain (environment keys, pod identity,
+/// instance role when enabled); see `vpcroute_operator::identity`.
+async fn default_credentials(kube: &kube::Client, args: &RunArgs) -> Result<DefaultCredentials, String> {
     if let Some(name) = &args.credentials_secret {
         let creds = controller::read_secret(kube, &args.namespace, name).await.map_err(|e| e.to_string())?;
-        return Ok(Some(creds));
+        return Ok(Some(Arc::new(identity::Static::new(creds, identity::Source::OperatorSecret))));
     }
-    match credentials_from_env() {
-        Ok(c) => Ok(Some(c)),
-        Err(e) => {
-            tracing::warn!(reason = %e, "no default credentials; VpcRoutes must name a credentialsSecretRef");
+    let cfg = identity::ChainConfig {
+        sts_endpoint: args.sts_endpoint.clone(),
+        metadata_endpoint: args.metadata_endpoint.clone(),
+        instance_role: args.instance_role,
+        ca_file: args.ca_file.clone(),
+        connect_timeout: Duration::from_secs(args.connect_timeout_seconds),
+        request_timeout: Duration::from_secs(args.request_timeout_seconds),
+    };
+    match identity::chain(&cfg, |name| std::env::var(name).ok()).map_err(|e| format!("default credentials: {e}"))? {
+        Some(provider) => {
+            tracing::info!(source = provider.source().as_str(), "default credentials");
+            Ok(Some(provider))
+        }
+        None => {
+            tracing::warn!("no default credentials; VpcRoutes must name a credentialsSecretRef");
             Ok(None)
         }
     }

@@ -1,8 +1,10 @@
 //! Resolves the credentials a VpcRoute's cloud calls use: its `credentialsSecretRef` Secret, or
-//! the operator's default. Reads Secrets from the Kubernetes API (cached for a short time).
+//! the operator's default provider (operator Secret, environment, pod identity or instance role;
+//! see [`crate::identity`]), asked at every call so refreshed temporary keys are used. Reads
+//! Secrets from the Kubernetes API (cached for a short time).
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Secret as KubeSecret;
@@ -10,7 +12,11 @@ use kube::Api;
 use tokio::time::Instant;
 
 use super::errors::Error;
+use crate::identity::{Provider, Source};
 use vpc_wire::domain::{Credentials, Secret};
+
+/// What resources without a `credentialsSecretRef` use: a provider, or nothing.
+pub type DefaultCredentials = Option<Arc<dyn Provider>>;
 
 /// How long a Secret read is reused.
 const TTL: Duration = Duration::from_secs(30);
@@ -18,36 +24,58 @@ const TTL: Duration = Duration::from_secs(30);
 /// Credential resolution with a short-lived cache of Secret reads.
 pub struct CredentialSource {
     kube: kube::Client,
-    default: Option<Credentials>,
+    default: DefaultCredentials,
     cache: Mutex<HashMap<(String, String), (Instant, Credentials)>>,
 }
 
 impl CredentialSource {
     /// `default` is what resources without a `credentialsSecretRef` use.
-    pub fn new(kube: kube::Client, default: Option<Credentials>) -> CredentialSource {
+    pub fn new(kube: kube::Client, default: DefaultCredentials) -> CredentialSource {
         CredentialSource { kube, default, cache: Mutex::new(HashMap::new()) }
+    }
+
+    /// Drops a Secret's cached credentials (it changed).
+    pub fn forget(&self, namespace: &str, name: &str) {
+        self.cache.lock().unwrap_or_else(|p| p.into_inner()).remove(&(namespace.to_string(), name.to_string()));
     }
 
     /// The credentials for a resource in `namespace` naming `secret` (or none).
     pub async fn resolve(&self, namespace: &str, secret: Option<&str>) -> Result<Credentials, Error> {
+        self.resolve_with_source(namespace, secret).await.map(|(creds, _)| creds)
+    }
+
+    /// Like [`CredentialSource::resolve`], also saying where the credentials came from (for a
+    /// condition message; never the key).
+    pub async fn resolve_with_source(
+        &self,
+        namespace: &str,
+        secret: Option<&str>,
+    ) -> Result<(Credentials, Source), Error> {
         let Some(name) = secret else {
-            return self.default.clone().ok_or_else(|| {
-                Error::Credentials(
+            let Some(provider) = &self.default else {
+                return Err(Error::Credentials(
                     "no credentialsSecretRef and the operator has no default credentials \
-                     (--credentials-secret or TENCENTCLOUD_SECRET_ID/TENCENTCLOUD_SECRET_KEY)"
+                     (--credentials-secret, TENCENTCLOUD_SECRET_ID/TENCENTCLOUD_SECRET_KEY, TKE pod identity \
+                     or --instance-role)"
                         .into(),
-                )
-            });
+                ));
+            };
+            let source = provider.source();
+            let creds = provider
+                .credentials()
+                .await
+                .map_err(|e| Error::Credentials(format!("{} credentials: {e}", source.as_str())))?;
+            return Ok((creds, source));
         };
         let key = (namespace.to_string(), name.to_string());
         if let Some((at, creds)) = self.cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key)
             && at.elapsed() < TTL
         {
-            return Ok(creds.clone());
+            return Ok((creds.clone(), Source::Secret));
         }
         let creds = read_secret(&self.kube, namespace, name).await?;
         self.cache.lock().unwrap_or_else(|p| p.into_inner()).insert(key, (Instant::now(), creds.clone()));
-        Ok(creds)
+        Ok((creds, Source::Secret))
     }
 }
 

@@ -76,10 +76,14 @@ mod tests {
     use super::*;
 
     fn at(version: &str) -> VpcRoute {
-        let mut obj = VpcRoute::new("r", serde_json::from_value(serde_json::json!({
-            "vpcId": "vpc-1", "routeTableId": "rtb-1", "destinationCidrBlock": "10.9.0.0/16",
-            "nextType": "VpnGateway", "nextHub": "vpngw-1"
-        })).unwrap());
+        let mut obj = VpcRoute::new(
+            "r",
+            serde_json::from_value(serde_json::json!({
+                "vpcId": "vpc-1", "routeTableId": "rtb-1", "destinationCidrBlock": "10.9.0.0/16",
+                "nextType": "VpnGateway", "nextHub": "vpngw-1"
+            }))
+            .unwrap(),
+        );
         obj.metadata.resource_version = Some(version.into());
         obj
     }

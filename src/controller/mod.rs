@@ -8,11 +8,12 @@ mod converge;
 mod credentials;
 mod decide;
 mod desired;
-mod fresh;
 pub mod errors;
+mod fresh;
 mod modes;
 mod reconcile;
 mod report;
+mod rotation;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -29,7 +30,7 @@ use kube::runtime::{predicates, watcher};
 use kube::{Api, Resource};
 
 pub use context::Context;
-pub use credentials::read_secret;
+pub use credentials::{DefaultCredentials, read_secret};
 pub use reconcile::FINALIZER;
 pub use report::FIELD_MANAGER;
 
@@ -38,14 +39,13 @@ use crate::config::RunArgs;
 use crate::crd::VpcRoute;
 use crate::metrics::Metrics;
 use crate::status::ready_condition;
-use vpc_wire::domain::Credentials;
 
 /// Runs the controller until `shutdown` resolves; in-flight reconciles finish first.
 pub async fn run<A: RouteApi>(
     kube: kube::Client,
     api: A,
     config: Arc<RunArgs>,
-    default_credentials: Option<Credentials>,
+    default_credentials: credentials::DefaultCredentials,
     metrics: Arc<Metrics>,
     ready: Arc<AtomicBool>,
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
@@ -80,8 +80,12 @@ pub async fn run<A: RouteApi>(
         written: fresh::Written::default(),
     });
     tokio::spawn(watch_readiness(reader.clone(), metrics, ready));
+    let (rotated, rotations) = futures::channel::mpsc::unbounded();
+    let poll = Duration::from_secs(config.secret_poll_seconds.max(1));
+    tokio::spawn(rotation::poll(ctx.clone(), poll, rotated));
     Controller::for_stream(stream, reader)
         .with_config(ControllerConfig::default().concurrency(config.concurrency))
+        .reconcile_on(rotations)
         .graceful_shutdown_on(shutdown)
         .run(reconcile::reconcile, reconcile::error_policy, ctx)
         .for_each(|res| async move {

@@ -98,3 +98,90 @@ async fn identity_fields_are_immutable_but_the_next_hop_may_change() {
     let (ok, out) = apply(&env, &route("fixed", &hop));
     assert!(ok, "changing the next hop must be allowed: {out}");
 }
+
+/// Hostile and malformed manifests (issue 11, R4): each is refused by `kubectl apply` with a
+/// message that names the field. `spec` replaces one field of GOOD (or adds one).
+#[tokio::test]
+async fn forty_hostile_or_malformed_manifests_are_each_rejected_naming_the_field() {
+    let env = env().await;
+    let set = |field: &str, value: &str| {
+        let mut lines: Vec<String> =
+            GOOD.lines().filter(|l| !l.trim_start().starts_with(&format!("{field}:"))).map(str::to_string).collect();
+        if value != "<absent>" {
+            lines.push(format!("  {field}: {value}"));
+        }
+        lines.join("\n") + "\n"
+    };
+    let hub = |next_type: &str, hub: &str| set("nextType", next_type).replace("vpngw-dystbrkv", hub);
+    let cases: Vec<(&str, String, &str)> = vec![
+        ("vpc-number", set("vpcId", "123"), "spec.vpcId"),
+        ("vpc-empty", set("vpcId", "\"\""), "spec.vpcId"),
+        ("vpc-long", set("vpcId", &format!("vpc-{}", "a".repeat(40))), "spec.vpcId"),
+        ("vpc-unicode", set("vpcId", "vpc-ünïcode"), "spec.vpcId"),
+        ("vpc-shell", set("vpcId", "\"vpc-1; rm -rf /\""), "spec.vpcId"),
+        ("vpc-missing", set("vpcId", "<absent>"), "spec.vpcId"),
+        ("rtb-sql", set("routeTableId", "\"rtb-1' OR '1'='1\""), "spec.routeTableId"),
+        ("rtb-list", set("routeTableId", "[]"), "spec.routeTableId"),
+        ("rtb-missing", set("routeTableId", "<absent>"), "spec.routeTableId"),
+        ("rtb-upper", set("routeTableId", "RTB-4AHE1QY2"), "spec.routeTableId"),
+        ("cidr-33", set("destinationCidrBlock", "10.0.0.0/33"), "spec.destinationCidrBlock"),
+        ("cidr-leading-zero", set("destinationCidrBlock", "010.0.0.0/8"), "spec.destinationCidrBlock"),
+        ("cidr-space", set("destinationCidrBlock", "\" 10.0.0.0/8 \""), "spec.destinationCidrBlock"),
+        ("cidr-ipv6", set("destinationCidrBlock", "fd00::/8"), "spec.destinationCidrBlock"),
+        ("cidr-no-prefix", set("destinationCidrBlock", "10.0.0.0"), "spec.destinationCidrBlock"),
+        ("cidr-negative", set("destinationCidrBlock", "10.0.0.0/-1"), "spec.destinationCidrBlock"),
+        ("cidr-256", set("destinationCidrBlock", "256.0.0.0/8"), "spec.destinationCidrBlock"),
+        ("cidr-number", set("destinationCidrBlock", "10"), "spec.destinationCidrBlock"),
+        (
+            "cidr-injection",
+            set("destinationCidrBlock", "\"10.0.0.0/8&Action=DeleteRoute\""),
+            "spec.destinationCidrBlock",
+        ),
+        ("type-case", set("nextType", "vpngateway"), "spec.nextType"),
+        ("type-number", set("nextType", "1"), "spec.nextType"),
+        ("type-local", set("nextType", "Local"), "spec.nextType"),
+        ("hub-public", hub("PublicGateway", "vpngw-1a"), "spec.nextHub"),
+        ("hub-vpn", hub("VpnGateway", "ins-1a"), "spec.nextHub"),
+        ("hub-sslvpn", hub("SslVpnGateway", "nat-1a"), "spec.nextHub"),
+        ("hub-dcg", hub("DirectConnectGateway", "pcx-1a"), "spec.nextHub"),
+        ("hub-pcx", hub("PeeringConnection", "dcg-1a"), "spec.nextHub"),
+        ("hub-nat", hub("NatGateway", "ins-1a"), "spec.nextHub"),
+        ("hub-cvm-id", hub("NormalCvm", "ins-1a"), "spec.nextHub"),
+        ("hub-cvm-ipv6", hub("NormalCvm", "\"fd00::1\""), "spec.nextHub"),
+        ("hub-cvm-bad-ip", hub("NormalCvm", "10.0.0.256"), "spec.nextHub"),
+        ("hub-empty", set("nextHub", "\"\""), "spec.nextHub"),
+        ("hub-long", set("nextHub", &format!("vpngw-{}", "a".repeat(60))), "spec.nextHub"),
+        ("hub-upper", set("nextHub", "vpngw-DYSTBRKV"), "spec.nextHub"),
+        ("hub-injection", set("nextHub", "\"vpngw-1&Action=DeleteRoute\""), "spec.nextHub"),
+        ("region-upper", set("region", "AP-GUANGZHOU"), "spec.region"),
+        ("region-empty", set("region", "\"\""), "spec.region"),
+        ("region-long", set("region", &format!("ap-{}", "x".repeat(70))), "spec.region"),
+        ("secret-path", set("credentialsSecretRef", "{name: ../etc}"), "spec.credentialsSecretRef.name"),
+        ("secret-empty", set("credentialsSecretRef", "{}"), "spec.credentialsSecretRef.name"),
+        ("deletion-policy", set("deletionPolicy", "Keep"), "spec.deletionPolicy"),
+        ("adoption-policy", set("adoptionPolicy", "Always"), "spec.adoptionPolicy"),
+        ("management-policy", set("managementPolicy", "ReadOnly"), "spec.managementPolicy"),
+        ("enabled-string", set("enabled", "\"yes\""), "spec.enabled"),
+        ("description-long", set("description", &"d".repeat(101)), "spec.description"),
+        ("unknown-field", set("teleport", "true"), "teleport"),
+    ];
+    assert!(cases.len() >= 40, "{} cases", cases.len());
+    let mut failures = Vec::new();
+    for (name, spec, field) in &cases {
+        let (ok, out) = apply(&env, &route(&format!("h-{name}"), spec));
+        if ok || !out.contains(field) {
+            failures.push(format!("{name}: accepted={ok}, expected {field:?} in: {}", out.trim()));
+        }
+    }
+    assert!(failures.is_empty(), "{} of {} cases:\n{}", failures.len(), cases.len(), failures.join("\n"));
+}
+
+#[tokio::test]
+async fn cidr_edge_cases_the_cloud_may_accept_are_admitted() {
+    let env = env().await;
+    for (name, cidr) in [("default", "0.0.0.0/0"), ("broadcast", "255.255.255.255/32"), ("zero-prefix", "10.0.0.0/0")] {
+        let spec = GOOD.replace("121.0.23.51/16", cidr);
+        let (ok, out) = apply(&env, &route(&format!("edge-{name}"), &spec));
+        assert!(ok, "{cidr} is a valid IPv4 CIDR and is left to the cloud: {out}");
+    }
+}

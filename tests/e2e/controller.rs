@@ -339,3 +339,29 @@ async fn a_route_in_place_stays_ready_when_a_drift_check_read_fails_and_synced_s
     })
     .await;
 }
+
+#[tokio::test]
+async fn fixing_a_credentials_secret_reconciles_its_users_at_once_instead_of_after_the_long_hold() {
+    let (env, _sim, _op) = setup("ctl-rotate", WORLD, &["--secret-poll-seconds", "1"]).await;
+    create_secret(&env.client, &env.namespace, "team", crate::support::sim::TEST_SECRET_ID, "not-the-key").await;
+    let mut s = spec("10.68.0.0/16");
+    s.credentials_secret_ref = Some(vpcroute_operator::crd::SecretRef { name: "team".into() });
+    create(&env.client, &env.namespace, "r", s).await;
+    wait_reason(&env.client, &env.namespace, "r", "False", "AuthFailure").await;
+    let fixed = json!({"stringData": {"secretKey": crate::support::sim::TEST_SECRET_KEY}});
+    Api::<Secret>::namespaced(env.client.clone(), &env.namespace)
+        .patch("team", &kube::api::PatchParams::default(), &kube::api::Patch::Merge(&fixed))
+        .await
+        .unwrap();
+    // The permanent-error hold is 15 minutes; the rotation brings it back within seconds.
+    let c = crate::support::routes::wait_reason_within(
+        &env.client,
+        &env.namespace,
+        "r",
+        "True",
+        "Created",
+        Duration::from_secs(30),
+    )
+    .await;
+    assert!(c.message.contains("in place"), "{}", c.message);
+}

@@ -13,6 +13,7 @@ use crate::faults::{FaultError, Faults, RateLimits};
 use crate::model::Cloud;
 use crate::persist::{self, PersistError};
 use crate::reply::ApiError;
+use crate::sts::Identity;
 use crate::world::World;
 
 /// Why the emulator's state could not be set up.
@@ -60,6 +61,7 @@ pub struct App {
     cloud: Mutex<Cloud>,
     replay: Mutex<ReplayGuard>,
     control: Mutex<Control>,
+    identity: Mutex<Identity>,
     state_file: Option<PathBuf>,
 }
 
@@ -71,7 +73,7 @@ pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 impl App {
     /// Builds the state from a world, restoring routes from `state_file` when it exists.
     pub fn new(world: World, state_file: Option<PathBuf>) -> Result<App, AppError> {
-        let World { mut cloud, faults, rate_limits } = world;
+        let World { mut cloud, faults, rate_limits, identity } = world;
         let mut control = Control::default();
         for (index, spec) in faults.into_iter().enumerate() {
             control.faults.add(spec).map_err(|source| AppError::Fault { index, source })?;
@@ -90,6 +92,7 @@ impl App {
             cloud: Mutex::new(cloud),
             replay: Mutex::new(ReplayGuard::default()),
             control: Mutex::new(control),
+            identity: Mutex::new(identity),
             state_file,
         })
     }
@@ -102,6 +105,11 @@ impl App {
     /// The replay guard.
     pub fn replay(&self) -> MutexGuard<'_, ReplayGuard> {
         lock(&self.replay)
+    }
+
+    /// The identity sections and the temporary keys issued.
+    pub fn identity(&self) -> MutexGuard<'_, Identity> {
+        lock(&self.identity)
     }
 
     /// Faults, rate limits and call counts.

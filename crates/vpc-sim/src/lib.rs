@@ -4,8 +4,9 @@
 //! `vpc-wire`. It never links kube or k8s-openapi.
 //!
 //! The program (`main.rs`) parses flags and runs [`serve`] until a signal; tests start the same
-//! server in process with [`Server::start`], on its own thread and runtime. Does network and
-//! file I/O.
+//! server in process with [`Server::start`], on its own thread and runtime. The CVM metadata
+//! service (instance-role credentials) listens apart, over plain HTTP: [`serve_with_metadata`]
+//! or [`Server::start_metadata`]. Does network and file I/O.
 
 pub mod actions;
 pub mod api;
@@ -14,11 +15,13 @@ pub mod auth;
 pub mod control;
 pub mod describe;
 pub mod faults;
+pub mod metadata;
 pub mod model;
 pub mod params;
 pub mod persist;
 pub mod reply;
 pub mod server;
+pub mod sts;
 pub mod tls;
 pub mod v3_api;
 pub mod v3_auth;
@@ -148,11 +151,36 @@ pub async fn serve(
     ready: impl FnOnce(SocketAddr),
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), StartError> {
+    serve_with_metadata(options, None, ready, |_| {}, shutdown).await
+}
+
+/// Like [`serve`], and when `metadata` is given also the metadata service over plain HTTP on that
+/// address (`metadata_ready` is called with its bound address), sharing the same cloud.
+pub async fn serve_with_metadata(
+    options: Options,
+    metadata: Option<SocketAddr>,
+    ready: impl FnOnce(SocketAddr),
+    metadata_ready: impl FnOnce(SocketAddr),
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), StartError> {
     let (prepared, addr) = prepare(options)?;
     let listener = TcpListener::bind(addr).await.map_err(|source| StartError::Listen { addr, source })?;
     let local = listener.local_addr().map_err(|source| StartError::Listen { addr, source })?;
+    let metadata_task = match metadata {
+        None => None,
+        Some(addr) => {
+            let listen_error = |source| StartError::Listen { addr, source };
+            let listener = TcpListener::bind(addr).await.map_err(listen_error)?;
+            metadata_ready(shown(listener.local_addr().map_err(listen_error)?));
+            let app = prepared.app.clone();
+            Some(tokio::spawn(metadata::serve(listener, app, std::future::pending())))
+        }
+    };
     ready(shown(local));
     server::serve(listener, prepared.acceptor, server::router(prepared.app), shutdown).await;
+    if let Some(task) = metadata_task {
+        task.abort();
+    }
     Ok(())
 }
 
@@ -165,6 +193,8 @@ fn shown(local: SocketAddr) -> SocketAddr {
 /// connection is cut, as when the process dies).
 pub struct Server {
     addr: SocketAddr,
+    app: Arc<App>,
+    runtime: tokio::runtime::Handle,
     ca_pem: Option<String>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -190,6 +220,7 @@ impl Server {
         let local = listener.local_addr().map_err(listen_error)?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let Prepared { app, acceptor, ca_pem } = prepared;
+        let (shared, handle) = (app.clone(), runtime.handle().clone());
         let thread = std::thread::Builder::new()
             .name("vpc-sim-main".into())
             .spawn(move || {
@@ -208,7 +239,22 @@ impl Server {
                 runtime.shutdown_background();
             })
             .map_err(StartError::Runtime)?;
-        Ok(Server { addr: shown(local), ca_pem, stop: Some(stop), thread: Some(thread) })
+        Ok(Server { addr: shown(local), app: shared, runtime: handle, ca_pem, stop: Some(stop), thread: Some(thread) })
+    }
+
+    /// Starts the metadata service (instance-role credentials) over plain HTTP on `listen`, on
+    /// this server's runtime and cloud; it stops with the server. Returns the bound address.
+    pub fn start_metadata(&self, listen: SocketAddr) -> Result<SocketAddr, StartError> {
+        let listen_error = |source| StartError::Listen { addr: listen, source };
+        let listener = std::net::TcpListener::bind(listen).map_err(listen_error)?;
+        listener.set_nonblocking(true).map_err(listen_error)?;
+        let local = listener.local_addr().map_err(listen_error)?;
+        let listener = {
+            let _entered = self.runtime.enter();
+            TcpListener::from_std(listener).map_err(listen_error)?
+        };
+        self.runtime.spawn(metadata::serve(listener, self.app.clone(), std::future::pending()));
+        Ok(shown(local))
     }
 
     /// The address it listens on.

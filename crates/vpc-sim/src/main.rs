@@ -38,6 +38,10 @@ struct Args {
     /// An extra name (DNS name or IP address) for the generated certificate; repeatable.
     #[arg(long = "tls-name", value_name = "NAME", conflicts_with = "tls_cert")]
     tls_names: Vec<String>,
+    /// Also serve the CVM metadata service (instance-role credentials of the world's
+    /// `instanceRole:`) over plain HTTP on this address.
+    #[arg(long, value_name = "ADDR")]
+    metadata_listen: Option<SocketAddr>,
 }
 
 fn main() -> ExitCode {
@@ -71,7 +75,7 @@ fn run(args: Args) -> Result<(), MainError> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(StartError::Runtime)?;
     runtime.block_on(async {
         let shutdown = shutdown_signal().map_err(MainError::Signals)?;
-        vpc_sim::serve(options, announce, shutdown).await?;
+        vpc_sim::serve_with_metadata(options, args.metadata_listen, announce, announce_metadata, shutdown).await?;
         tracing::info!("shutting down");
         Ok(())
     })
@@ -93,6 +97,11 @@ fn announce(local: SocketAddr) {
         tracing::warn!("cannot write the READY line to stdout");
     }
     tracing::info!(url = %format!("https://{local}"), "serving");
+}
+
+/// Logs where the metadata service listens.
+fn announce_metadata(local: SocketAddr) {
+    tracing::info!(url = %format!("http://{local}"), "serving the metadata service");
 }
 
 /// Completes on SIGTERM or SIGINT.

@@ -22,7 +22,7 @@ use crate::faults::{FaultKind, Plan};
 use crate::reply;
 use crate::server::ConnHandle;
 use crate::v3_reply::{self, V3Error, parse_input};
-use crate::{v3_auth, v3_describe, v3_routes};
+use crate::{sts, v3_auth, v3_describe, v3_routes};
 
 /// The path API 3.0 answers on.
 pub const V3_PATH: &str = "/";
@@ -46,6 +46,9 @@ pub async fn handle(
     body: Bytes,
 ) -> Response {
     let request_id = reply::request_id();
+    if let Some(response) = sts::intercept(&app, &method, &headers, &uri, &body, &request_id) {
+        return response;
+    }
     let call = match admit(&app, &method, &headers, &uri, &body) {
         Ok(call) => call,
         Err((action_name, error)) => return answer(&request_id, &action_name, Err(error)),

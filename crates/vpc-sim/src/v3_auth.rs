@@ -90,13 +90,16 @@ pub fn decode(method: &Method, headers: &HeaderMap, uri: &Uri, body: &[u8]) -> R
     Ok(Incoming { action, version, region, input, scheme: Scheme::Tc3(parts) })
 }
 
-/// The key, and the token when the account has one, of a SecretId.
-fn credentials(app: &App, secret_id: &str) -> Result<(Secret, Option<Secret>), V3Error> {
-    let cloud = app.cloud();
-    let account = cloud
-        .account(secret_id)
-        .ok_or_else(|| V3Error::new(codes::AUTH_SECRET_ID_NOT_FOUND, format!("SecretId {secret_id} does not exist")))?;
-    Ok((account.secret_key.clone(), account.token.clone()))
+/// The key, the token when the account has one, and the account a SecretId acts for: itself,
+/// or for a temporary key (refused once expired) the account its role maps to.
+fn credentials(app: &App, secret_id: &str) -> Result<(Secret, Option<Secret>, String), V3Error> {
+    if let Some(account) = app.cloud().account(secret_id) {
+        return Ok((account.secret_key.clone(), account.token.clone(), secret_id.to_string()));
+    }
+    match app.identity().lookup(secret_id, api::now()) {
+        Some(found) => found.map(|(key, token, account)| (key, Some(token), account)),
+        None => Err(V3Error::new(codes::AUTH_SECRET_ID_NOT_FOUND, format!("SecretId {secret_id} does not exist"))),
+    }
 }
 
 /// Checks the token when the account has one; an account without one ignores a sent token.
@@ -109,7 +112,7 @@ fn check_token(expected: Option<&Secret>, sent: Option<&str>) -> Result<(), V3Er
     }
 }
 
-/// Authenticates a decoded call; answers the SecretId.
+/// Authenticates a decoded call; answers the SecretId of the account it acts for.
 pub fn authenticate(
     app: &App,
     incoming: &Incoming,
@@ -122,11 +125,11 @@ pub fn authenticate(
     match &incoming.scheme {
         Scheme::V1(params) => {
             let common = auth::common(params)?;
-            let (key, token) = credentials(app, common.secret_id)?;
+            let (key, token, account) = credentials(app, common.secret_id)?;
             let signed = Signed { http_method: method.as_str(), host: &host, path: "/" };
             auth::verify(&signed, params, &common, &key, token.as_ref())?;
             app.replay().check(&common, api::now())?;
-            Ok(common.secret_id.to_string())
+            Ok(account)
         }
         Scheme::Tc3(parts) => {
             let parts = parts.as_ref().map_err(Clone::clone)?;
@@ -144,14 +147,14 @@ pub fn authenticate(
                 let message = format!("the credential scope names service {}, not {}", parts.service, sign::SERVICE);
                 return Err(V3Error::new(codes::AUTH_INVALID_AUTHORIZATION, message));
             }
-            let (key, token) = credentials(app, &parts.secret_id)?;
+            let (key, token, account) = credentials(app, &parts.secret_id)?;
             let canonical = canonical(parts, method, headers, uri, body, &host);
             if !parts.verify(key.expose(), timestamp, &canonical) {
                 let message = format!("signature does not match (TC3-HMAC-SHA256 over host {host})");
                 return Err(V3Error::new(codes::AUTH_SIGNATURE_FAILURE, message));
             }
             check_token(token.as_ref(), header_text(headers, header::TOKEN))?;
-            Ok(parts.secret_id.clone())
+            Ok(account)
         }
     }
 }

@@ -11,6 +11,7 @@ use vpc_wire::domain::{NextType, Route, Secret, normalize_cidr};
 
 use crate::faults::FaultSpec;
 use crate::model::{Account, Cloud, Gateway, Region, RouteIds, StoredRoute, Table, Vpc, canonical_region};
+use crate::sts::{Identity, InstanceRoleSpec, OidcSpec};
 
 /// Default routes per table when the world does not say.
 const DEFAULT_QUOTA: usize = 50;
@@ -46,6 +47,8 @@ pub struct World {
     pub faults: Vec<FaultSpec>,
     /// Requests per second allowed per action.
     pub rate_limits: BTreeMap<String, u32>,
+    /// The OIDC provider and instance role that hand out temporary keys.
+    pub identity: Identity,
 }
 
 #[derive(Deserialize)]
@@ -58,6 +61,10 @@ struct WorldFile {
     faults: Vec<FaultSpec>,
     #[serde(default)]
     rate_limits: BTreeMap<String, u32>,
+    #[serde(default)]
+    oidc: Option<OidcSpec>,
+    #[serde(default)]
+    instance_role: Option<InstanceRoleSpec>,
 }
 
 fn default_quota() -> usize {
@@ -152,9 +159,17 @@ pub fn parse(text: &str) -> Result<World, WorldError> {
         }
         accounts.push(account(spec, file.route_quota)?);
     }
+    let roles = [
+        file.oidc.as_ref().map(|o| ("oidc", &o.account)),
+        file.instance_role.as_ref().map(|r| ("instanceRole", &r.account)),
+    ];
+    if let Some((section, account)) = roles.into_iter().flatten().find(|(_, a)| !seen.contains(*a)) {
+        return invalid(format!("{section}.account {account} is not a secretId of the accounts"));
+    }
     let mut cloud = Cloud { route_quota: file.route_quota, accounts, ids: RouteIds::default() };
     cloud.fill_ids();
-    Ok(World { cloud, faults: file.faults, rate_limits: file.rate_limits })
+    let identity = Identity::new(file.oidc, file.instance_role);
+    Ok(World { cloud, faults: file.faults, rate_limits: file.rate_limits, identity })
 }
 
 fn invalid<T>(message: String) -> Result<T, WorldError> {
@@ -305,6 +320,17 @@ accounts:
         let bad = WORLD.replace("gateways: [{id: vpngw-x, nextType: 1}]", "gateways: [{id: nat-x, nextType: 1}]");
         let err = parse(&bad).unwrap_err().to_string();
         assert!(err.contains("nat-x"), "{err}");
+    }
+
+    #[test]
+    fn identity_sections_must_name_a_listed_account() {
+        let good = format!(
+            "{WORLD}oidc: {{providerId: p, roleArn: r, account: AKID1}}\ninstanceRole: {{roleName: n, account: AKID1}}\n"
+        );
+        let world = parse(&good).unwrap();
+        assert_eq!(world.identity.oidc.unwrap().provider_id, "p");
+        let bad = format!("{WORLD}oidc: {{providerId: p, roleArn: r, account: AKIDnobody}}\n");
+        assert!(matches!(parse(&bad), Err(WorldError::Invalid(m)) if m.contains("AKIDnobody")));
     }
 
     #[test]

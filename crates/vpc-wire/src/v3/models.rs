@@ -8,6 +8,7 @@ use std::fmt;
 use crate::domain::NextType;
 
 mod envelope;
+pub mod identity;
 mod lenient;
 mod messages;
 mod resources;

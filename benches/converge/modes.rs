@@ -1,0 +1,409 @@
+//! The runs of `cargo bench --bench converge` (see `main.rs`): one convergence of N VpcRoutes in
+//! a mode (API generation × batching) on a fresh namespace, emulator and release operator; the
+//! write-only baseline; and the P2 resync, P3/P4 restart-and-memory and P5 single-apply runs.
+//! Does cluster, emulator and process I/O.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use kube::api::{Patch, PatchParams, PostParams};
+use kube::{Client, Resource};
+use serde::Serialize;
+use serde_json::json;
+use vpcroute_operator::crd::VpcRoute;
+
+use crate::measure::{
+    Latency, ProcStats, ReadyWatch, WriteSummary, Writes, apiserver_writes, as_f64, diff, ms, operator_calls,
+    operator_metrics, proc_stats, throttled, total,
+};
+use crate::support::cluster::{TestEnv, install_crds, test_env};
+use crate::support::operator::{Operator, free_port};
+use crate::support::routes::api;
+use crate::support::sim::{Sim, TEST_REGION};
+use crate::world::{name, route_spec};
+
+/// Requests the applying client keeps in flight.
+pub const CLIENT_CONCURRENCY: usize = 32;
+/// Field manager of the baseline's writes.
+const BASELINE_MANAGER: &str = "vpcroute-bench-baseline";
+/// The operator's finalizer.
+const FINALIZER: &str = "vpc.qcloud.dev/route";
+
+/// What every run shares.
+pub struct Bench {
+    pub tables: usize,
+    pub world: String,
+    pub latency_ms: u64,
+    pub timeout: Duration,
+}
+
+/// An API generation and batching choice.
+#[derive(Clone, Copy, Debug)]
+pub struct Mode {
+    pub api: &'static str,
+    /// `--max-batch`; `None` keeps the default (batched).
+    pub max_batch: Option<usize>,
+}
+
+impl Mode {
+    pub fn label(&self) -> String {
+        match self.max_batch {
+            None => format!("{} batched", self.api),
+            Some(n) => format!("{} max-batch {n}", self.api),
+        }
+    }
+}
+
+/// One convergence of N objects, measured.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct RunResult {
+    pub label: String,
+    pub n: usize,
+    pub tables: usize,
+    /// Until every create returned, seconds.
+    pub apply_s: f64,
+    /// Until every object was seen Ready, seconds from the first create; `None` if not all were.
+    pub all_ready_s: Option<f64>,
+    pub ready: usize,
+    /// Create returned → Ready=True first seen on the watch.
+    pub latency: Latency,
+    /// vpc-sim's call counts during the run.
+    pub cloud_calls: BTreeMap<String, f64>,
+    /// The operator's cloud calls by `action code`.
+    pub operator_calls: BTreeMap<String, f64>,
+    pub throttled: f64,
+    /// kube-apiserver writes during the run (cluster-wide), by `verb resource`.
+    pub apiserver_writes: Writes,
+    pub writes: WriteSummary,
+    /// The operator's own `vpcroute_status_writes_total`.
+    pub operator_status_writes: f64,
+    pub operator: ProcStats,
+}
+
+/// A namespace, emulator and operator for one run.
+pub struct Live {
+    pub env: TestEnv,
+    pub sim: Sim,
+    pub op: Operator,
+    pub addr: String,
+}
+
+/// A fresh namespace with the CRDs.
+pub async fn fresh_env(prefix: &str) -> TestEnv {
+    let env = test_env(prefix).await;
+    install_crds(&env.client).await;
+    env
+}
+
+/// A fresh namespace, emulator and release operator in `mode` with `extra` flags; returns once
+/// the operator answers on /metrics.
+pub async fn start(bench: &Bench, prefix: &str, mode: Mode, extra: &[&str]) -> Live {
+    let env = fresh_env(prefix).await;
+    let sim = Sim::start(&bench.world);
+    let endpoint = if mode.api == "2.0" { format!("{}/v2/index.php", sim.base) } else { format!("{}/", sim.base) };
+    let addr = format!("127.0.0.1:{}", free_port());
+    let mut args: Vec<String> = vec!["run".into(), "--watch-namespace".into(), env.namespace.clone()];
+    let ca = sim.ca_file.display().to_string();
+    for a in ["--api", mode.api, "--endpoint", &endpoint, "--ca-file", &ca, "--region", TEST_REGION] {
+        args.push(a.into());
+    }
+    args.extend(["--http-addr".into(), addr.clone()]);
+    if let Some(n) = mode.max_batch {
+        args.extend(["--max-batch".into(), n.to_string()]);
+    }
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let log_name = format!("bench-converge-{}", env.namespace);
+    let op = Operator::start_with(&env, args, &log_name);
+    wait_up(&addr).await;
+    Live { env, sim, op, addr }
+}
+
+/// Waits (up to 60 s) until the operator answers on /metrics.
+pub async fn wait_up(addr: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while crate::support::operator::scrape(addr).await.is_none() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Creates objects `0..n` (spread over `tables`) with [`CLIENT_CONCURRENCY`] in flight; notes
+/// when each create returned and sends the name on `done` if given. Returns the elapsed time.
+async fn apply(
+    client: &Client,
+    ns: &str,
+    n: usize,
+    tables: usize,
+    created: &Mutex<HashMap<String, Instant>>,
+    done: Option<futures::channel::mpsc::UnboundedSender<String>>,
+) -> Duration {
+    let start = Instant::now();
+    let objects = api(client, ns);
+    futures::stream::iter(0..n)
+        .for_each_concurrent(CLIENT_CONCURRENCY, |i| {
+            let (objects, done) = (&objects, done.clone());
+            async move {
+                let object = VpcRoute::new(&name(i), route_spec(i, tables));
+                match objects.create(&PostParams::default(), &object).await {
+                    Ok(_) => {
+                        created.lock().unwrap().insert(name(i), Instant::now());
+                        if let Some(done) = done {
+                            let _ = done.unbounded_send(name(i));
+                        }
+                    }
+                    Err(e) => eprintln!("converge: creating {}: {e}", name(i)),
+                }
+            }
+        })
+        .await;
+    start.elapsed()
+}
+
+/// Per-object create-returned → Ready-seen latencies, milliseconds.
+fn latencies(created: &Mutex<HashMap<String, Instant>>, watch: &ReadyWatch) -> Vec<f64> {
+    let created = created.lock().unwrap();
+    created.iter().filter_map(|(n, c)| watch.seen(n).map(|r| ms(r.saturating_duration_since(*c)))).collect()
+}
+
+/// Applies `n` objects to a live run and measures until all are Ready (plus a short settle so
+/// trailing writes are counted).
+pub async fn converge(bench: &Bench, live: &Live, label: &str, n: usize) -> RunResult {
+    let client = &live.env.client;
+    let watch = ReadyWatch::start(client, &live.env.namespace).await;
+    live.sim.reset_calls().await;
+    let writes_before = apiserver_writes(client).await;
+    let created = Mutex::new(HashMap::new());
+    let start = Instant::now();
+    let apply_time = apply(client, &live.env.namespace, n, bench.tables, &created, None).await;
+    let all = watch.wait_all(n, bench.timeout).await;
+    let all_ready = watch.last().filter(|_| all).map(|t| t.duration_since(start).as_secs_f64());
+    let operator = proc_stats(live.op.pid());
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let writes = diff(&writes_before, &apiserver_writes(client).await);
+    let metrics = operator_metrics(&live.addr).await;
+    RunResult {
+        label: label.into(),
+        n,
+        tables: bench.tables,
+        apply_s: apply_time.as_secs_f64(),
+        all_ready_s: all_ready,
+        ready: watch.count(),
+        latency: Latency::of(&latencies(&created, &watch)),
+        cloud_calls: as_f64(live.sim.calls().await),
+        operator_calls: operator_calls(&metrics),
+        throttled: throttled(&metrics),
+        writes: WriteSummary::of(&writes),
+        apiserver_writes: writes,
+        operator_status_writes: total(&metrics, "vpcroute_status_writes_total", &[]),
+        operator,
+    }
+}
+
+/// P1 in one mode: fresh everything, converge `n`, stop the operator.
+pub async fn run_mode(bench: &Bench, mode: Mode, n: usize) -> RunResult {
+    let live = start(bench, "bench-p1", mode, &[]).await;
+    converge(bench, &live, &mode.label(), n).await
+}
+
+/// The write-only baseline: the same creates, and for each created object (as many in flight as
+/// the operator's default concurrency) the minimum an operator must write: a merge patch adding
+/// the finalizer and one server-side-apply status write with Ready=True.
+pub async fn baseline(bench: &Bench, n: usize) -> RunResult {
+    let env = fresh_env("bench-baseline").await;
+    let client = &env.client;
+    let watch = ReadyWatch::start(client, &env.namespace).await;
+    let writes_before = apiserver_writes(client).await;
+    let created = Mutex::new(HashMap::new());
+    let (tx, rx) = futures::channel::mpsc::unbounded::<String>();
+    let objects = api(client, &env.namespace);
+    let writer = rx.for_each_concurrent(32, |name| {
+        let objects = &objects;
+        async move {
+            let finalizer = json!({ "metadata": { "finalizers": [FINALIZER] } });
+            if let Err(e) = objects.patch(&name, &PatchParams::default(), &Patch::Merge(&finalizer)).await {
+                eprintln!("converge: baseline finalizer patch of {name}: {e}");
+            }
+            let status = json!({
+                "apiVersion": VpcRoute::api_version(&()),
+                "kind": VpcRoute::kind(&()),
+                "status": { "observedGeneration": 1, "conditions": [{
+                    "type": "Ready", "status": "True", "reason": "Created",
+                    "message": "baseline: no cloud call", "observedGeneration": 1,
+                    "lastTransitionTime": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                }]},
+            });
+            let ssa = PatchParams::apply(BASELINE_MANAGER).force();
+            if let Err(e) = objects.patch_status(&name, &ssa, &Patch::Apply(&status)).await {
+                eprintln!("converge: baseline status write of {name}: {e}");
+            }
+        }
+    });
+    let start = Instant::now();
+    let creates = apply(client, &env.namespace, n, bench.tables, &created, Some(tx));
+    let (apply_time, ()) = futures::join!(creates, writer);
+    let all = watch.wait_all(n, bench.timeout).await;
+    let all_ready = watch.last().filter(|_| all).map(|t| t.duration_since(start).as_secs_f64());
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let writes = diff(&writes_before, &apiserver_writes(client).await);
+    RunResult {
+        label: "write-only baseline".into(),
+        n,
+        tables: bench.tables,
+        apply_s: apply_time.as_secs_f64(),
+        all_ready_s: all_ready,
+        ready: watch.count(),
+        latency: Latency::of(&latencies(&created, &watch)),
+        writes: WriteSummary::of(&writes),
+        apiserver_writes: writes,
+        ..RunResult::default()
+    }
+}
+
+/// Cloud calls that only read (`Describe…`).
+pub fn reads(calls: &BTreeMap<String, f64>) -> f64 {
+    calls.iter().filter(|(a, _)| a.starts_with("Describe")).map(|(_, v)| v).sum()
+}
+
+/// Cloud calls that change something.
+pub fn cloud_writes(calls: &BTreeMap<String, f64>) -> f64 {
+    calls.iter().filter(|(a, _)| !a.starts_with("Describe")).map(|(_, v)| v).sum()
+}
+
+/// What happened in a quiet window (P2) or a restart (P3).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Window {
+    pub label: String,
+    pub n: usize,
+    pub seconds: f64,
+    pub cloud_calls: BTreeMap<String, f64>,
+    pub cloud_reads: f64,
+    pub cloud_writes: f64,
+    pub writes: WriteSummary,
+    pub apiserver_writes: Writes,
+    /// The operator's status writes in the window.
+    pub operator_status_writes: f64,
+    /// Successful reconciles in the window.
+    pub reconciles_ok: f64,
+    /// P3: until `vpcroute_reconciles_total{result="ok"}` ≥ N after the restart; `None` if never.
+    pub verified_s: Option<f64>,
+}
+
+/// P2: converge `n` with a short resync, then measure exactly one resync period.
+pub async fn resync(bench: &Bench, n: usize, resync_s: u64) -> (RunResult, Window) {
+    let resync_flag = resync_s.to_string();
+    let live =
+        start(bench, "bench-p2", Mode { api: "3.0", max_batch: None }, &["--resync-seconds", &resync_flag]).await;
+    let converged = converge(bench, &live, "3.0 batched (P2 setup)", n).await;
+    let client = &live.env.client;
+    let before = (as_f64(live.sim.calls().await), apiserver_writes(client).await, operator_metrics(&live.addr).await);
+    let started = Instant::now();
+    tokio::time::sleep(Duration::from_secs(resync_s)).await;
+    let after = (as_f64(live.sim.calls().await), apiserver_writes(client).await, operator_metrics(&live.addr).await);
+    let calls = diff(&before.0, &after.0);
+    let writes = diff(&before.1, &after.1);
+    let counter = |m: &[crate::measure::Sample], name: &str, want: &[(&str, &str)]| total(m, name, want);
+    let window = Window {
+        label: format!("one resync ({resync_s} s)"),
+        n,
+        seconds: started.elapsed().as_secs_f64(),
+        cloud_reads: reads(&calls),
+        cloud_writes: cloud_writes(&calls),
+        cloud_calls: calls,
+        writes: WriteSummary::of(&writes),
+        apiserver_writes: writes,
+        operator_status_writes: counter(&after.2, "vpcroute_status_writes_total", &[])
+            - counter(&before.2, "vpcroute_status_writes_total", &[]),
+        reconciles_ok: counter(&after.2, "vpcroute_reconciles_total", &[("result", "ok")])
+            - counter(&before.2, "vpcroute_reconciles_total", &[("result", "ok")]),
+        verified_s: None,
+    };
+    (converged, window)
+}
+
+/// P3 and P4: converge `n` (peak memory while converging), let it settle (memory in sync), kill
+/// and restart the operator and measure until it has verified every object.
+pub async fn restart(bench: &Bench, n: usize) -> (RunResult, ProcStats, Window, ProcStats) {
+    let mut live = start(bench, "bench-p3", Mode { api: "3.0", max_batch: None }, &[]).await;
+    let converged = converge(bench, &live, "3.0 batched (P3/P4 setup)", n).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let in_sync = proc_stats(live.op.pid());
+    let client = live.env.client.clone();
+    let before = (as_f64(live.sim.calls().await), apiserver_writes(&client).await);
+    let started = Instant::now();
+    live.op.restart();
+    let deadline = started + bench.timeout;
+    let mut verified = None;
+    let mut metrics = Vec::new();
+    while Instant::now() < deadline {
+        metrics = operator_metrics(&live.addr).await;
+        if total(&metrics, "vpcroute_reconciles_total", &[("result", "ok")]) >= n as f64 {
+            verified = Some(started.elapsed().as_secs_f64());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let restarted = proc_stats(live.op.pid());
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let calls = diff(&before.0, &as_f64(live.sim.calls().await));
+    let writes = diff(&before.1, &apiserver_writes(&client).await);
+    let window = Window {
+        label: "operator restart".into(),
+        n,
+        seconds: started.elapsed().as_secs_f64(),
+        cloud_reads: reads(&calls),
+        cloud_writes: cloud_writes(&calls),
+        cloud_calls: calls,
+        writes: WriteSummary::of(&writes),
+        apiserver_writes: writes,
+        operator_status_writes: total(&metrics, "vpcroute_status_writes_total", &[]),
+        reconciles_ok: total(&metrics, "vpcroute_reconciles_total", &[("result", "ok")]),
+        verified_s: verified,
+    };
+    (converged, in_sync, window, restarted)
+}
+
+/// P5 result.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Single {
+    pub repetitions: usize,
+    pub latency: Latency,
+    pub latency_ms_of_emulator: u64,
+    /// p50 minus the emulator's per-call latency.
+    pub p50_above_emulator_ms: f64,
+    pub cloud_calls_per_apply: BTreeMap<String, f64>,
+}
+
+/// P5: one object at a time on an idle system, `reps` times.
+pub async fn single(bench: &Bench, reps: usize) -> Single {
+    let live = start(bench, "bench-p5", Mode { api: "3.0", max_batch: None }, &[]).await;
+    let client = &live.env.client;
+    let watch = ReadyWatch::start(client, &live.env.namespace).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    live.sim.reset_calls().await;
+    let objects = api(client, &live.env.namespace);
+    let mut samples = Vec::new();
+    for i in 0..reps {
+        let object = VpcRoute::new(&name(i), route_spec(i, bench.tables));
+        if let Err(e) = objects.create(&PostParams::default(), &object).await {
+            eprintln!("converge: P5 create {}: {e}", name(i));
+            continue;
+        }
+        let created = Instant::now();
+        if watch.wait_all(i + 1, Duration::from_secs(60)).await {
+            if let Some(seen) = watch.seen(&name(i)) {
+                samples.push(ms(seen.saturating_duration_since(created)));
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let latency = Latency::of(&samples);
+    let per_apply = as_f64(live.sim.calls().await).into_iter().map(|(k, v)| (k, v / reps.max(1) as f64)).collect();
+    Single {
+        repetitions: reps,
+        p50_above_emulator_ms: latency.p50_ms - bench.latency_ms as f64,
+        latency,
+        latency_ms_of_emulator: bench.latency_ms,
+        cloud_calls_per_apply: per_apply,
+    }
+}
