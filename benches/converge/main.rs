@@ -106,6 +106,8 @@ async fn main() -> ExitCode {
         "converge: scenarios {} | N={n} T={tables} BIG_N={big_n} | emulator latency {latency_ms} ms per call, published rate limits | operator {operator}",
         selected.join(",")
     );
+    eprintln!("converge: warming the API server up");
+    modes::warm_up(&bench).await;
     let mut report = Report::default();
     let config = [
         ("scenarios", selected.join(",")),

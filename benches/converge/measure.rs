@@ -238,7 +238,7 @@ impl WriteSummary {
     }
 
     fn sum(map: &BTreeMap<String, f64>, skip: &[&str]) -> f64 {
-        map.iter().filter(|(k, _)| !skip.contains(&k.as_str())).map(|(_, v)| v).sum()
+        map.iter().filter(|(k, _)| !skip.contains(&k.as_str())).fold(0.0, |sum, (_, v)| sum + v)
     }
 
     /// Writes to `vpcroutes` other than CREATE (the client's).
@@ -267,14 +267,16 @@ pub fn total(samples: &[Sample], name: &str, want: &[(&str, &str)]) -> f64 {
     samples
         .iter()
         .filter(|(n, labels, _)| n == name && want.iter().all(|(k, v)| labels.get(*k).is_some_and(|x| x == v)))
-        .map(|(_, _, v)| v)
-        .sum()
+        .fold(0.0, |sum, (_, _, v)| sum + v)
 }
 
-/// Cloud answers that said "throttled" (`RequestLimitExceeded` on 3.0, `4400` on 2.0).
+/// Cloud answers that said "throttled": code `RequestLimitExceeded` on 3.0, `4400 …` on 2.0.
 pub fn throttled(samples: &[Sample]) -> f64 {
-    let calls = "vpcroute_cloud_calls_total";
-    total(samples, calls, &[("code", "RequestLimitExceeded")]) + total(samples, calls, &[("code", "4400")])
+    let throttle = |code: &str| code.contains("RequestLimitExceeded") || code.starts_with("4400");
+    samples
+        .iter()
+        .filter(|(n, labels, _)| n == "vpcroute_cloud_calls_total" && labels.get("code").is_some_and(|c| throttle(c)))
+        .fold(0.0, |sum, (_, _, v)| sum + v)
 }
 
 /// Cloud calls by action as the operator counted them.
@@ -283,7 +285,7 @@ pub fn operator_calls(samples: &[Sample]) -> BTreeMap<String, f64> {
     for (name, labels, v) in samples {
         if name == "vpcroute_cloud_calls_total" {
             let key = format!(
-                "{} {}",
+                "{}[{}]",
                 labels.get("action").cloned().unwrap_or_default(),
                 labels.get("code").cloned().unwrap_or_default()
             );

@@ -59,7 +59,8 @@ fn calls_text(calls: &BTreeMap<String, f64>) -> String {
     if calls.is_empty() {
         return "none".into();
     }
-    calls.iter().map(|(a, v)| format!("{a} {v:.0}")).collect::<Vec<_>>().join(", ")
+    let fmt = |v: &f64| if v.fract() == 0.0 { format!("{v:.0}") } else { format!("{v:.2}") };
+    calls.iter().map(|(a, v)| format!("{a} {}", fmt(v))).collect::<Vec<_>>().join(", ")
 }
 
 fn verbs_text(map: &BTreeMap<String, f64>) -> String {
@@ -102,7 +103,7 @@ pub fn print_p1(report: &Report) {
     let rows = base.into_iter().chain(report.p1_modes.iter());
     for run in rows {
         let batched = batched_of(&report.p1_modes, run).filter(|b| b.label != run.label);
-        let cloud: f64 = run.cloud_calls.values().sum();
+        let cloud = run.cloud_calls.values().fold(0.0, |sum, v| sum + v);
         println!(
             "{:<22} {:>6} {:>8.2} {:>9} {:>8} {:>8} {:>8.0} {:>8.0} {:>8.0} {:>9.3} {:>6.0} {:>6.2} {:>6.2} {:>6.2} {:>7.1}",
             run.label,
@@ -260,7 +261,7 @@ pub fn targets(report: &Report, tables: usize) -> Vec<Target> {
         ));
     }
     if !report.p1_modes.is_empty() {
-        let throttled: f64 = report.p1_modes.iter().map(|m| m.throttled).sum();
+        let throttled = report.p1_modes.iter().fold(0.0, |sum, m| sum + m.throttled);
         let each = report.p1_modes.iter().map(|m| format!("{} {:.0}", m.label, m.throttled)).collect::<Vec<_>>();
         out.push(target(
             "P1",

@@ -22,6 +22,43 @@ struct Queue {
     busy: bool,
 }
 
+/// What the batcher knows of a table's route quota: room left (`None` when the API gives no
+/// quota) and a hook told of every route it created, so the room follows its own writes.
+pub trait Room: Send + Sync {
+    /// Routes that still fit, as far as is known.
+    fn left(&self) -> Option<usize>;
+    /// `n` routes were just created.
+    fn created(&self, n: usize);
+}
+
+/// No quota known: never trims a batch.
+#[cfg(test)]
+pub struct Unknown;
+
+#[cfg(test)]
+impl Room for Unknown {
+    fn left(&self) -> Option<usize> {
+        None
+    }
+    fn created(&self, _: usize) {}
+}
+
+/// The answer for a route that cannot fit: the table is full as far as the last read and the
+/// operator's own writes since say. Retryable, since the count may be behind the cloud.
+fn full(left: usize) -> CloudError {
+    CloudError {
+        action: "CreateRoutes",
+        class: ErrorClass::Retryable,
+        reason: Reason::RouteLimitExceeded,
+        code: None,
+        message: format!(
+            "LimitExceeded expected, so not sent: the route table's quota (DescribeVpcLimits \
+             route-table-max-policies) leaves room for {left} more route(s)"
+        ),
+        request_id: None,
+    }
+}
+
 /// Per-table create queues.
 pub struct Batcher {
     max: usize,
@@ -75,6 +112,7 @@ impl Batcher {
         creds: &Credentials,
         table: &TableRef,
         route: &(Route, RouteAttrs),
+        room: &dyn Room,
     ) -> Result<RouteIds, CloudError> {
         let queue = lock(&self.queues).entry((creds.secret_id.clone(), table.clone())).or_default().clone();
         let (tx, rx) = oneshot::channel();
@@ -86,16 +124,26 @@ impl Batcher {
         if lead {
             let mut guard = Abandon { queue: queue.clone(), armed: true };
             loop {
-                let batch: Vec<((Route, RouteAttrs), Answer)> = {
+                let left = room.left();
+                let (batch, refused): (Vec<_>, Vec<_>) = {
                     let mut q = lock(&queue);
                     if q.waiting.is_empty() {
                         q.busy = false;
                         break;
                     }
                     let n = q.waiting.len().min(self.max);
-                    q.waiting.drain(..n).collect()
+                    let fit = left.map_or(n, |left| n.min(left));
+                    let mut taken: Vec<_> = q.waiting.drain(..n).collect();
+                    let over = taken.split_off(fit);
+                    (taken, over)
                 };
-                send(api, creds, table, batch).await;
+                // A batch that must fail with LimitExceeded is not sent: what cannot fit is told so.
+                for (_, answer) in refused {
+                    let _ = answer.send(Err(full(left.unwrap_or(0))));
+                }
+                if !batch.is_empty() {
+                    send(api, creds, table, batch, room).await;
+                }
             }
             guard.armed = false;
         }
@@ -103,16 +151,26 @@ impl Batcher {
     }
 }
 
-async fn send<A: RouteApi>(api: &A, creds: &Credentials, table: &TableRef, batch: Vec<((Route, RouteAttrs), Answer)>) {
+async fn send<A: RouteApi>(
+    api: &A,
+    creds: &Credentials,
+    table: &TableRef,
+    batch: Vec<((Route, RouteAttrs), Answer)>,
+    room: &dyn Room,
+) {
     let routes: Vec<(Route, RouteAttrs)> = batch.iter().map(|(r, _)| r.clone()).collect();
     match api.create_routes(creds, table, &routes).await {
         Err(e) if batch.len() > 1 && matches!(e.class, ErrorClass::Permanent | ErrorClass::NotFound) => {
             for (route, answer) in batch {
                 let one = api.create_routes(creds, table, std::slice::from_ref(&route)).await;
+                if one.is_ok() {
+                    room.created(1);
+                }
                 let _ = answer.send(one.map(|mut ids| ids.pop().unwrap_or_default()));
             }
         }
         Ok(ids) => {
+            room.created(batch.len());
             for ((_, answer), id) in
                 batch.into_iter().zip(ids.into_iter().chain(std::iter::repeat_with(RouteIds::default)))
             {
@@ -149,9 +207,9 @@ mod tests {
     ) -> Vec<Result<RouteIds, CloudError>> {
         let calls = routes.into_iter().map(|r| {
             let (api, batcher) = (api.clone(), batcher.clone());
-            tokio::spawn(
-                async move { batcher.create(api.as_ref(), &creds(), &table(), &(r, RouteAttrs::default())).await },
-            )
+            tokio::spawn(async move {
+                batcher.create(api.as_ref(), &creds(), &table(), &(r, RouteAttrs::default()), &Unknown).await
+            })
         });
         futures::future::join_all(calls).await.into_iter().map(|r| r.unwrap()).collect()
     }
@@ -186,5 +244,39 @@ mod tests {
         let results = create_many(api.clone(), Arc::new(Batcher::new(50)), (0..6).map(route).collect()).await;
         assert!(results.iter().all(|r| r.as_ref().is_err_and(|e| e.class == ErrorClass::Transport)));
         assert_eq!(api.routes(&table()).len(), 6, "the lost responses still applied the routes");
+    }
+
+    struct Fixed(std::sync::atomic::AtomicUsize);
+
+    impl Room for Fixed {
+        fn left(&self) -> Option<usize> {
+            Some(self.0.load(std::sync::atomic::Ordering::SeqCst))
+        }
+        fn created(&self, n: usize) {
+            self.0.fetch_sub(n, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    #[tokio::test]
+    async fn routes_that_cannot_fit_the_quota_are_refused_without_a_call_and_the_rest_go_out() {
+        let api = Arc::new(MemoryApi::with_table(&table()));
+        api.set_latency(Duration::from_millis(20));
+        let batcher = Arc::new(Batcher::new(50));
+        let room = Arc::new(Fixed(std::sync::atomic::AtomicUsize::new(3)));
+        let calls = (0..8).map(|i| {
+            let (api, batcher, room) = (api.clone(), batcher.clone(), room.clone());
+            tokio::spawn(async move {
+                batcher
+                    .create(api.as_ref(), &creds(), &table(), &(route(i), RouteAttrs::default()), room.as_ref())
+                    .await
+            })
+        });
+        let results: Vec<_> = futures::future::join_all(calls).await.into_iter().map(|r| r.unwrap()).collect();
+        let created = results.iter().filter(|r| r.is_ok()).count();
+        let refused: Vec<_> = results.iter().filter_map(|r| r.as_ref().err()).collect();
+        assert_eq!((created, refused.len()), (3, 5));
+        assert!(refused.iter().all(|e| e.reason == Reason::RouteLimitExceeded && e.code.is_none()));
+        assert_eq!(api.routes(&table()).len(), 3);
+        assert!(api.calls(Operation::Create) <= 3, "no call for what cannot fit");
     }
 }

@@ -12,7 +12,7 @@ use tokio::time::Instant;
 
 use vpc_wire::domain::{Credentials, Route};
 
-use super::batch::Batcher;
+use super::batch::{Batcher, Room};
 use super::{CloudError, RouteApi, RouteAttrs, RouteIds, TableRef, TableView};
 
 type Key = (String, TableRef);
@@ -28,12 +28,45 @@ pub struct RouteCloud<A> {
     api: A,
     batcher: Batcher,
     slots: Mutex<HashMap<Key, Arc<tokio::sync::Mutex<Slot>>>>,
+    /// Route quota per (account, region), asked once (`None`: the API gives none).
+    quotas: tokio::sync::Mutex<HashMap<(String, String), Option<usize>>>,
+    /// Routes per table: as last read, plus those this component created since.
+    counts: Arc<Mutex<HashMap<Key, (usize, usize)>>>,
+}
+
+/// The room left in one table under its quota, following the component's own creates.
+struct TableRoom {
+    quota: Option<usize>,
+    key: Key,
+    counts: Arc<Mutex<HashMap<Key, (usize, usize)>>>,
+}
+
+impl Room for TableRoom {
+    fn left(&self) -> Option<usize> {
+        let quota = self.quota?;
+        let counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        let (read, created) = counts.get(&self.key)?;
+        Some(quota.saturating_sub(read + created))
+    }
+
+    fn created(&self, n: usize) {
+        let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, created)) = counts.get_mut(&self.key) {
+            *created += n;
+        }
+    }
 }
 
 impl<A: RouteApi> RouteCloud<A> {
     /// Wraps a [`RouteApi`]; creates for one table go out in batches of at most `max_batch`.
     pub fn new(api: A, max_batch: usize) -> RouteCloud<A> {
-        RouteCloud { api, batcher: Batcher::new(max_batch), slots: Mutex::new(HashMap::new()) }
+        RouteCloud {
+            api,
+            batcher: Batcher::new(max_batch),
+            slots: Mutex::new(HashMap::new()),
+            quotas: tokio::sync::Mutex::new(HashMap::new()),
+            counts: Arc::default(),
+        }
     }
 
     /// The wrapped API.
@@ -64,6 +97,8 @@ impl<A: RouteApi> RouteCloud<A> {
         let started = Instant::now();
         let fresh = Arc::new(self.api.describe_table(creds, table).await?);
         slot.view = Some((started, fresh.clone()));
+        let key = (creds.secret_id.clone(), table.clone());
+        self.counts.lock().unwrap_or_else(|p| p.into_inner()).insert(key, (fresh.routes.len(), 0));
         Ok(fresh)
     }
 
@@ -76,7 +111,12 @@ impl<A: RouteApi> RouteCloud<A> {
         table: &TableRef,
         planned: &(Route, RouteAttrs),
     ) -> Result<RouteIds, CloudError> {
-        let result = self.batcher.create(&self.api, creds, table, planned).await;
+        let room = TableRoom {
+            quota: self.quota(creds, &table.region).await,
+            key: (creds.secret_id.clone(), table.clone()),
+            counts: self.counts.clone(),
+        };
+        let result = self.batcher.create(&self.api, creds, table, planned, &room).await;
         let attrs_known = self.api.supports_attributes();
         match &result {
             Ok(ids) => self.edit_view(creds, table, |v| upsert(v, planned, ids, attrs_known)).await,
@@ -84,6 +124,18 @@ impl<A: RouteApi> RouteCloud<A> {
             Err(_) => {}
         }
         result
+    }
+
+    /// The route quota of an account's region, asked once.
+    async fn quota(&self, creds: &Credentials, region: &str) -> Option<usize> {
+        let mut quotas = self.quotas.lock().await;
+        let key = (creds.secret_id.clone(), region.to_string());
+        if let Some(q) = quotas.get(&key) {
+            return *q;
+        }
+        let q = self.api.route_quota(creds, region).await;
+        quotas.insert(key, q);
+        q
     }
 
     /// Deletes one route. "Not found" means it is already gone and counts as success; either
@@ -190,6 +242,7 @@ impl<A: RouteApi> RouteCloud<A> {
 
     async fn forget(&self, creds: &Credentials, table: &TableRef) {
         self.slot(creds, table).lock().await.view = None;
+        self.counts.lock().unwrap_or_else(|p| p.into_inner()).remove(&(creds.secret_id.clone(), table.clone()));
     }
 }
 

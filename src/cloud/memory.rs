@@ -124,6 +124,10 @@ impl RouteApi for MemoryApi {
         false
     }
 
+    async fn route_quota(&self, _: &Credentials, _: &str) -> Option<usize> {
+        None
+    }
+
     async fn describe_table(&self, _: &Credentials, table: &TableRef) -> Result<TableView, CloudError> {
         self.enter(Operation::Describe)?;
         let routes = self.lock_tables().get(table).cloned();

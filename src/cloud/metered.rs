@@ -45,6 +45,10 @@ impl<A: RouteApi> RouteApi for Metered<A> {
         self.inner.supports_attributes()
     }
 
+    async fn route_quota(&self, creds: &Credentials, region: &str) -> Option<usize> {
+        self.inner.route_quota(creds, region).await
+    }
+
     async fn describe_table(&self, creds: &Credentials, table: &TableRef) -> Result<TableView, CloudError> {
         let start = Instant::now();
         let result = self.inner.describe_table(creds, table).await;

@@ -112,6 +112,10 @@ pub trait RouteApi: Send + Sync + 'static {
     /// Whether routes have a description and an `Enabled` flag (3.0 yes, 2.0 no).
     fn supports_attributes(&self) -> bool;
 
+    /// Routes a table may hold in this account and region, where the API says (3.0
+    /// `DescribeVpcLimits` `route-table-max-policies`); `None` when unknown.
+    fn route_quota(&self, creds: &Credentials, region: &str) -> impl Future<Output = Option<usize>> + Send;
+
     /// Reads one route table (all pages).
     fn describe_table(
         &self,

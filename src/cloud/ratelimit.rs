@@ -343,6 +343,10 @@ impl<A: RouteApi> RouteApi for RateLimited<A> {
         self.inner.supports_attributes()
     }
 
+    async fn route_quota(&self, creds: &Credentials, region: &str) -> Option<usize> {
+        self.inner.route_quota(creds, region).await
+    }
+
     async fn describe_table(&self, creds: &Credentials, table: &TableRef) -> Result<TableView, CloudError> {
         self.limited(creds, table, &[Operation::Describe], || self.inner.describe_table(creds, table)).await
     }

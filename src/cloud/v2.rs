@@ -22,6 +22,10 @@ impl RouteApi for VpcClient {
         false
     }
 
+    async fn route_quota(&self, _: &Credentials, _: &str) -> Option<usize> {
+        None
+    }
+
     async fn describe_table(&self, creds: &Credentials, table: &TableRef) -> Result<TableView, CloudError> {
         let t = self
             .describe_route_table(creds, &table.region, Some(&table.vpc_id), &table.route_table_id)

@@ -26,6 +26,19 @@ impl RouteApi for VpcClient3 {
         true
     }
 
+    async fn route_quota(&self, creds: &Credentials, region: &str) -> Option<usize> {
+        let kinds = ["route-table-max-policies".to_string()];
+        match self.describe_vpc_limits(creds, region, &kinds).await {
+            Ok(limits) => {
+                limits.iter().find(|l| l.limit_type == kinds[0]).and_then(|l| usize::try_from(l.limit_value).ok())
+            }
+            Err(e) => {
+                tracing::warn!(region, error = %e, "could not read the route quota; batches are not trimmed to it");
+                None
+            }
+        }
+    }
+
     async fn describe_table(&self, creds: &Credentials, table: &TableRef) -> Result<TableView, CloudError> {
         let ids = std::slice::from_ref(&table.route_table_id);
         let tables = self.describe_route_tables(creds, &table.region, ids).await.map_err(|e| classify(&e))?;

@@ -26,17 +26,29 @@ pub struct CredentialSource {
     kube: kube::Client,
     default: DefaultCredentials,
     cache: Mutex<HashMap<(String, String), (Instant, Credentials)>>,
+    /// The resourceVersion of each Secret when its credentials were last read (`None`: it was
+    /// missing), so a change can be told from a first sight.
+    versions: Mutex<HashMap<(String, String), Option<String>>>,
 }
 
 impl CredentialSource {
     /// `default` is what resources without a `credentialsSecretRef` use.
     pub fn new(kube: kube::Client, default: DefaultCredentials) -> CredentialSource {
-        CredentialSource { kube, default, cache: Mutex::new(HashMap::new()) }
+        CredentialSource { kube, default, cache: Mutex::new(HashMap::new()), versions: Mutex::new(HashMap::new()) }
     }
 
     /// Drops a Secret's cached credentials (it changed).
     pub fn forget(&self, namespace: &str, name: &str) {
-        self.cache.lock().unwrap_or_else(|p| p.into_inner()).remove(&(namespace.to_string(), name.to_string()));
+        let key = (namespace.to_string(), name.to_string());
+        self.cache.lock().unwrap_or_else(|p| p.into_inner()).remove(&key);
+        self.versions.lock().unwrap_or_else(|p| p.into_inner()).remove(&key);
+    }
+
+    /// The version of a Secret its credentials were last read at: `None` if never read,
+    /// `Some(None)` if it was missing then.
+    pub fn version_read(&self, namespace: &str, name: &str) -> Option<Option<String>> {
+        let key = (namespace.to_string(), name.to_string());
+        self.versions.lock().unwrap_or_else(|p| p.into_inner()).get(&key).cloned()
     }
 
     /// The credentials for a resource in `namespace` naming `secret` (or none).
@@ -73,7 +85,11 @@ impl CredentialSource {
         {
             return Ok((creds.clone(), Source::Secret));
         }
-        let creds = read_secret(&self.kube, namespace, name).await?;
+        let api: Api<KubeSecret> = Api::namespaced(self.kube.clone(), namespace);
+        let secret = api.get_opt(name).await.map_err(Error::Kube)?;
+        let version = secret.as_ref().and_then(|s| s.metadata.resource_version.clone());
+        self.versions.lock().unwrap_or_else(|p| p.into_inner()).insert(key.clone(), version);
+        let creds = credentials_in(secret, namespace, name)?;
         self.cache.lock().unwrap_or_else(|p| p.into_inner()).insert(key, (Instant::now(), creds.clone()));
         Ok((creds, Source::Secret))
     }
@@ -98,7 +114,12 @@ pub fn check_shape(creds: &Credentials) -> Result<(), &'static str> {
 /// Reads `secretId`, `secretKey` and optional `token` from a Secret.
 pub async fn read_secret(kube: &kube::Client, namespace: &str, name: &str) -> Result<Credentials, Error> {
     let api: Api<KubeSecret> = Api::namespaced(kube.clone(), namespace);
-    let secret = api.get_opt(name).await.map_err(Error::Kube)?.ok_or_else(|| {
+    credentials_in(api.get_opt(name).await.map_err(Error::Kube)?, namespace, name)
+}
+
+/// The credentials a Secret (if it exists) holds, checked for shape. Pure.
+fn credentials_in(secret: Option<KubeSecret>, namespace: &str, name: &str) -> Result<Credentials, Error> {
+    let secret = secret.ok_or_else(|| {
         Error::Credentials(format!("Secret {namespace}/{name} not found (needs keys secretId and secretKey)"))
     })?;
     let data = secret.data.unwrap_or_default();

@@ -4,7 +4,7 @@
 //! name, as it already must to read them — no list or watch of Secrets — once per period.
 //! Does Kubernetes I/O.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -31,36 +31,31 @@ pub fn users_of_secrets<'a>(objs: impl IntoIterator<Item = &'a VpcRoute>) -> BTr
     users
 }
 
-/// Which Secrets changed between two polls (a version that differs, or one that appeared or
-/// went); a Secret seen for the first time is not a change. Pure.
-pub fn changed(
-    before: &HashMap<SecretKey, Option<String>>,
-    now: &HashMap<SecretKey, Option<String>>,
-) -> Vec<SecretKey> {
-    now.iter().filter(|(k, v)| before.get(*k).is_some_and(|old| old != *v)).map(|(k, _)| k.clone()).collect()
+/// Whether a Secret changed since its credentials were read: it has another version now, or
+/// appeared after it was found missing. A Secret not read yet has nothing to compare. Pure.
+pub fn changed(read_at: Option<Option<String>>, now: &Option<String>) -> bool {
+    read_at.is_some_and(|read| read != *now)
 }
 
 /// Polls the named Secrets every `period` and sends every user of a changed one to `trigger`.
 pub async fn poll<A>(ctx: Arc<Context<A>>, period: Duration, trigger: UnboundedSender<ObjectRef<VpcRoute>>) {
-    let mut seen: HashMap<SecretKey, Option<String>> = HashMap::new();
     loop {
         tokio::time::sleep(period).await;
         let state = ctx.store.state();
         let users = users_of_secrets(state.iter().map(|o| o.as_ref()));
-        let mut now = HashMap::new();
-        for (namespace, name) in users.keys() {
-            let api: Api<Secret> = Api::namespaced(ctx.kube.clone(), namespace);
-            match api.get_opt(name).await {
-                Ok(secret) => {
-                    now.insert((namespace.clone(), name.clone()), secret.and_then(|s| s.resource_version()));
+        for ((namespace, name), names) in users {
+            let api: Api<Secret> = Api::namespaced(ctx.kube.clone(), &namespace);
+            let now = match api.get_opt(&name).await {
+                Ok(secret) => secret.and_then(|s| s.resource_version()),
+                Err(e) => {
+                    tracing::debug!(namespace, secret = name, error = %e, "could not read a credentials Secret");
+                    continue;
                 }
-                Err(e) => tracing::debug!(namespace, secret = name, error = %e, "could not read a credentials Secret"),
+            };
+            if !changed(ctx.credentials.version_read(&namespace, &name), &now) {
+                continue;
             }
-        }
-        for key in changed(&seen, &now) {
-            let (namespace, name) = &key;
-            ctx.credentials.forget(namespace, name);
-            let names = users.get(&key).cloned().unwrap_or_default();
+            ctx.credentials.forget(&namespace, &name);
             tracing::info!(
                 namespace,
                 secret = name,
@@ -68,13 +63,10 @@ pub async fn poll<A>(ctx: Arc<Context<A>>, period: Duration, trigger: UnboundedS
                 "credentials Secret changed; reconciling its users"
             );
             for resource in names {
-                let objref = ObjectRef::<VpcRoute>::new(&resource).within(namespace);
                 ctx.backoff.reset(&format!("{namespace}/{resource}"));
-                let _ = trigger.unbounded_send(objref);
+                let _ = trigger.unbounded_send(ObjectRef::<VpcRoute>::new(&resource).within(&namespace));
             }
         }
-        // Secrets no resource names any more are forgotten; the rest keep their version.
-        seen = now;
     }
 }
 
@@ -82,24 +74,13 @@ pub async fn poll<A>(ctx: Arc<Context<A>>, period: Duration, trigger: UnboundedS
 mod tests {
     use super::*;
 
-    fn key(ns: &str, name: &str) -> SecretKey {
-        (ns.into(), name.into())
-    }
-
     #[test]
-    fn a_change_is_a_new_version_or_a_secret_that_appeared_or_went_never_a_first_sight() {
-        let before: HashMap<_, _> =
-            [(key("a", "s1"), Some("1".to_string())), (key("a", "s2"), None), (key("b", "s3"), Some("5".into()))]
-                .into();
-        let now: HashMap<_, _> = [
-            (key("a", "s1"), Some("2".to_string())),
-            (key("a", "s2"), Some("1".into())),
-            (key("b", "s3"), Some("5".into())),
-            (key("c", "new"), Some("9".into())),
-        ]
-        .into();
-        let mut got = changed(&before, &now);
-        got.sort();
-        assert_eq!(got, vec![key("a", "s1"), key("a", "s2")]);
+    fn a_change_is_a_new_version_or_a_secret_that_appeared_never_a_secret_not_read_yet() {
+        let v = |s: &str| Some(s.to_string());
+        assert!(changed(Some(v("1")), &v("2")));
+        assert!(changed(Some(None), &v("1")), "it appeared after it was found missing");
+        assert!(changed(Some(v("1")), &None), "it went");
+        assert!(!changed(Some(v("1")), &v("1")));
+        assert!(!changed(None, &v("1")), "never read: nothing to compare");
     }
 }
