@@ -54,6 +54,9 @@ pub enum CheckError {
     /// Credentials are missing from the environment.
     #[error("no credentials: {0}")]
     Credentials(#[from] CredentialsError),
+    /// Temporary credentials could not be obtained (OIDC).
+    #[error("no credentials: {0}")]
+    Identity(String),
     /// The client could not be configured.
     #[error("bad client configuration: {0}")]
     Config(#[from] ClientConfigError),
@@ -82,7 +85,7 @@ impl CheckError {
     pub fn exit_code(&self) -> i32 {
         match self {
             CheckError::Api(_) | CheckError::Api3(_) | CheckError::Output(_) => 1,
-            CheckError::Credentials(_) | CheckError::Config(_) => 2,
+            CheckError::Credentials(_) | CheckError::Identity(_) | CheckError::Config(_) => 2,
         }
     }
 }
@@ -90,11 +93,12 @@ impl CheckError {
 /// Runs `check`: describes the VPC, then its route tables (or the one asked for), writing a
 /// summary to `out` as it goes.
 pub async fn run_check(args: CheckArgs, out: &mut impl Write) -> Result<(), CheckError> {
-    let creds = match args.credentials.clone() {
-        Some(creds) => creds,
-        None => client::credentials_from_env()?,
+    let (creds, source) = match args.credentials.clone() {
+        Some(creds) => (creds, "given"),
+        None => default_credentials(&args).await?,
     };
     writeln!(out, "api {} at {}", args.api.as_str(), endpoint(&args))?;
+    writeln!(out, "credentials from {source}")?;
     let tables = match args.api {
         ApiVersion::V2 => read_v2(&args, &creds, out).await?,
         ApiVersion::V3 => read_v3(&args, &creds, out).await?,
@@ -104,6 +108,24 @@ pub async fn run_check(args: CheckArgs, out: &mut impl Write) -> Result<(), Chec
         write_table(out, table)?;
     }
     Ok(())
+}
+
+/// The operator's own default sources after its Secret: environment keys, then TKE pod
+/// identity (OIDC); which one answered is printed, never a key.
+async fn default_credentials(args: &CheckArgs) -> Result<(Credentials, &'static str), CheckError> {
+    let cfg = crate::identity::ChainConfig {
+        sts_endpoint: "https://sts.tencentcloudapi.com/".into(),
+        metadata_endpoint: "http://metadata.tencentyun.com".into(),
+        instance_role: false,
+        ca_file: args.ca_file.clone(),
+        connect_timeout: Duration::from_secs(args.connect_timeout_secs),
+        request_timeout: Duration::from_secs(args.request_timeout_secs),
+    };
+    let provider = crate::identity::chain(&cfg, |name| std::env::var(name).ok())
+        .map_err(|e| CheckError::Identity(e.to_string()))?
+        .ok_or(CheckError::Credentials(CredentialsError(client::ENV_SECRET_ID)))?;
+    let creds = provider.credentials().await.map_err(|e| CheckError::Identity(e.to_string()))?;
+    Ok((creds, provider.source().as_str()))
 }
 
 fn endpoint(args: &CheckArgs) -> String {

@@ -74,7 +74,8 @@ async fn check_with_a_wrong_key_fails_with_the_class_and_tencents_code_on_both_a
         assert!(shown.contains(&format!("{code}AuthFailure.SignatureFailure")), "{shown}");
         assert!(!shown.contains("not-the-key"), "{shown}");
         let printed = String::from_utf8(out).unwrap();
-        assert_eq!(printed.lines().count(), 1, "only the api line before the first call succeeds: {printed}");
+        assert_eq!(printed.lines().count(), 2, "only the api and credentials lines before the first call: {printed}");
+        assert!(printed.contains("credentials from given"), "{printed}");
     }
 }
 

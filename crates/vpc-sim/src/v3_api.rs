@@ -16,6 +16,7 @@ use vpc_wire::v3::codes;
 use vpc_wire::v3::models::{CreateRoutesResponse, DeleteRoutesResponse, EmptyResponse, ReplaceRoutesResponse};
 use vpc_wire::v3::sign::VERSION;
 
+use crate::api::Outcome;
 use crate::api::{HTML_500, HTML_503, drop_connection};
 use crate::app::App;
 use crate::faults::{FaultKind, Plan};
@@ -53,25 +54,40 @@ pub async fn handle(
         Ok(call) => call,
         Err((action_name, error)) => return answer(&request_id, &action_name, Err(error)),
     };
+    // As on 2.0: an accepted call runs to its end on its own task, whatever happens to the
+    // connection, so a write whose client gave up still lands.
+    let work = tokio::spawn(carry_out(app, call, request_id.clone()));
+    match work.await {
+        Ok(Outcome::Answer(response)) => response,
+        Ok(Outcome::Drop(name)) => drop_connection(conn, &request_id, &name).await,
+        Err(error) => {
+            tracing::error!(request_id, %error, "the call's task failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, HTML_500).into_response()
+        }
+    }
+}
+
+/// Waits out injected latency, then runs the action (or the fault that replaces it).
+async fn carry_out(app: Arc<App>, call: Admitted, request_id: String) -> Outcome {
     if !call.plan.latency.is_zero() {
         tokio::time::sleep(call.plan.latency).await;
     }
     let Admitted { secret_id, action, region, input, plan } = call;
     let name = action.name();
-    let act = || run(&app, action, &secret_id, &region, input, &request_id);
+    let request_id = request_id.as_str();
+    let act = || run(&app, action, &secret_id, &region, input, request_id);
+    let answer = |outcome| Outcome::Answer(answer(request_id, name, outcome));
     match plan.outcome {
-        None | Some(FaultKind::Latency) => answer(&request_id, name, act()),
-        Some(FaultKind::InternalError) => {
-            answer(&request_id, name, Err(V3Error::new(codes::INTERNAL_ERROR, "injected internal error")))
-        }
-        Some(FaultKind::RequestLimitExceeded) => answer(&request_id, name, Err(rate_limited())),
-        Some(FaultKind::Http500) => (StatusCode::INTERNAL_SERVER_ERROR, HTML_500).into_response(),
-        Some(FaultKind::Http503) => (StatusCode::SERVICE_UNAVAILABLE, HTML_503).into_response(),
-        Some(FaultKind::DropBeforeAction) => drop_connection(conn, &request_id, name).await,
+        None | Some(FaultKind::Latency) => answer(act()),
+        Some(FaultKind::InternalError) => answer(Err(V3Error::new(codes::INTERNAL_ERROR, "injected internal error"))),
+        Some(FaultKind::RequestLimitExceeded) => answer(Err(rate_limited())),
+        Some(FaultKind::Http500) => Outcome::Answer((StatusCode::INTERNAL_SERVER_ERROR, HTML_500).into_response()),
+        Some(FaultKind::Http503) => Outcome::Answer((StatusCode::SERVICE_UNAVAILABLE, HTML_503).into_response()),
+        Some(FaultKind::DropBeforeAction) => Outcome::Drop(name.to_string()),
         Some(FaultKind::ResponseLost) => {
             let code = act().err().map_or("Success", |e| e.code);
             tracing::info!(request_id, action = name, code, "action applied; dropping the response");
-            drop_connection(conn, &request_id, name).await
+            Outcome::Drop(name.to_string())
         }
     }
 }

@@ -250,3 +250,22 @@ async fn rate_limits_and_call_counts_use_the_3_0_action_names() {
     sim.control(Method::POST, "faults", Some(fault)).await;
     assert_eq!(code(&sim.tc3(DEMO, "DescribeVpcLimits", json!({})).await), codes::INTERNAL_ERROR);
 }
+
+#[tokio::test]
+async fn a_slow_create_whose_client_gives_up_still_lands_as_with_a_real_cloud() {
+    let sim = common::start();
+    let fault = json!({"action": "CreateRoutes", "kind": "latency", "latencyMs": 1500, "count": 1});
+    sim.control(Method::POST, "faults", Some(fault)).await;
+    let call = sim.tc3(DEMO, "CreateRoutes", create(vec![route("198.51.100.0/24", "VPN", TEST_VPN)]));
+    let gave_up = tokio::time::timeout(std::time::Duration::from_millis(300), call).await;
+    assert!(gave_up.is_err(), "the client was meant to give up before the answer");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let routes = sim.demo_routes().await;
+        if routes.iter().any(|r| r["DestinationCidrBlock"] == "198.51.100.0/24") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the accepted write never landed: {routes:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
