@@ -91,3 +91,43 @@ async fn observe_only_reports_missing_differing_and_matching_routes_without_writ
     assert!(sim.route(TEST_TABLE, "10.131.0.0/16").await.is_some(), "deleting an observer never deletes the route");
     assert_eq!(writes(&sim).await, 0);
 }
+
+#[tokio::test]
+async fn the_operator_runs_on_tke_pod_identity_with_short_lived_keys_that_it_refreshes() {
+    use crate::support::operator::{FAST_RETRY, Operator, common_args};
+    let env = crate::support::cluster::test_env("d2-oidc").await;
+    crate::support::cluster::install_crds(&env.client).await;
+    let world = format!(
+        "{WORLD}\noidc: {{providerId: tke-demo, roleArn: \"qcs::cam::uin/1:roleName/vpcroute\", token: projected-token, \
+         account: {TEST_SECRET_ID}, durationSeconds: 3}}\n"
+    );
+    let sim = Sim::start(&world);
+    let token_file = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("tke-token-{}", env.namespace));
+    std::fs::write(&token_file, "projected-token").unwrap();
+    let mut args: Vec<String> = vec!["run".into(), "--watch-namespace".into(), env.namespace.clone()];
+    args.extend(common_args(&sim));
+    args.extend(FAST_RETRY.iter().map(|s| s.to_string()));
+    args.extend(["--sts-endpoint".to_string(), format!("{}/", sim.base)]);
+    let token_path = token_file.display().to_string();
+    let _op = Operator::start_with_env(&env, args, &env.namespace, |vars| {
+        vars.retain(|(k, _)| !k.starts_with("TENCENTCLOUD_"));
+        vars.extend([
+            ("TKE_REGION".to_string(), TEST_REGION.to_string()),
+            ("TKE_PROVIDER_ID".to_string(), "tke-demo".to_string()),
+            ("TKE_WEB_IDENTITY_TOKEN_FILE".to_string(), token_path),
+            ("TKE_ROLE_ARN".to_string(), "qcs::cam::uin/1:roleName/vpcroute".to_string()),
+        ]);
+    });
+    let (client, ns) = (&env.client, &env.namespace);
+    create(client, ns, "first", spec("10.132.0.0/16")).await;
+    wait_reason(client, ns, "first", "True", "Created").await;
+    let first_exchanges = sim.calls().await.get("AssumeRoleWithWebIdentity").copied().unwrap_or(0);
+    assert!(first_exchanges >= 1, "the keys came from STS");
+    // The keys live 3 s: a create after they expired works only if they were refreshed.
+    tokio::time::sleep(Duration::from_secs(4)).await; // past the first keys' ExpiredTime
+    create(client, ns, "second", spec("10.132.1.0/24")).await;
+    wait_reason(client, ns, "second", "True", "Created").await;
+    let exchanges = sim.calls().await.get("AssumeRoleWithWebIdentity").copied().unwrap_or(0);
+    assert!(exchanges >= 2, "the keys were refreshed through STS ({exchanges} exchanges)");
+    assert!(sim.route(TEST_TABLE, "10.132.1.0/24").await.is_some());
+}

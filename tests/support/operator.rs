@@ -32,7 +32,18 @@ impl Operator {
 
     /// Starts the operator with exactly `args` (after `run`), e.g. to watch by label selector.
     /// Without `--http-addr` in `args`, the HTTP endpoints bind a free port.
-    pub fn start_with(env: &TestEnv, mut args: Vec<String>, log_name: &str) -> Operator {
+    pub fn start_with(env: &TestEnv, args: Vec<String>, log_name: &str) -> Operator {
+        Operator::start_with_env(env, args, log_name, |_| {})
+    }
+
+    /// Like [`Operator::start_with`], with the child's environment changed by `tweak` (it gets
+    /// the default variables: KUBECONFIG, the demo account's keys, RUST_LOG).
+    pub fn start_with_env(
+        env: &TestEnv,
+        mut args: Vec<String>,
+        log_name: &str,
+        tweak: impl FnOnce(&mut Vec<(String, String)>),
+    ) -> Operator {
         if !args.iter().any(|a| a == "--http-addr" || a.starts_with("--http-addr=")) {
             args.extend(["--http-addr".to_string(), "127.0.0.1:0".to_string()]);
         }
@@ -44,6 +55,8 @@ impl Operator {
             ("TENCENTCLOUD_SECRET_KEY".to_string(), TEST_SECRET_KEY.to_string()),
             ("RUST_LOG".to_string(), "info,kube=warn,vpcroute_operator=debug".to_string()),
         ];
+        let mut env_vars = env_vars;
+        tweak(&mut env_vars);
         let mut op =
             Operator { child: None, args, env: env_vars, log: log_dir.join(format!("{log_name}.log")), starts: 0 };
         op.spawn();
