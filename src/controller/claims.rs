@@ -29,6 +29,13 @@ pub fn claim_of(obj: &VpcRoute, default_region: Option<&str>) -> Option<ClaimKey
     })
 }
 
+/// Every key a resource is indexed under: what its spec claims and what its status holds.
+pub fn keys_of(obj: &VpcRoute, default_region: Option<&str>) -> Vec<ClaimKey> {
+    let mut keys: Vec<ClaimKey> = claim_of(obj, default_region).into_iter().chain(held_by(obj)).collect();
+    keys.dedup();
+    keys
+}
+
 /// The key of the route a resource owns (or is writing), from its status.
 fn held_by(obj: &VpcRoute) -> Option<ClaimKey> {
     let status = obj.status.as_ref()?;

@@ -33,4 +33,6 @@ pub struct Context<A> {
     pub metrics: Arc<Metrics>,
     /// The resourceVersion of each object after its last status write by this process.
     pub written: super::fresh::Written,
+    /// Which resources claim or hold each route (for conflicts between resources).
+    pub claims: Arc<super::index::ClaimIndex>,
 }

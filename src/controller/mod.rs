@@ -10,6 +10,7 @@ mod decide;
 mod desired;
 pub mod errors;
 mod fresh;
+mod index;
 mod modes;
 mod reconcile;
 mod report;
@@ -20,7 +21,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 use kube::runtime::controller::{Config as ControllerConfig, Controller};
 use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::reflector;
@@ -63,9 +64,12 @@ pub async fn run<A: RouteApi>(
     }
     // The cache keeps no managedFields: the operator never reads them, and at 10,000 objects
     // they are most of the memory.
+    let claims = Arc::new(index::ClaimIndex::new(config.region.clone()));
+    let indexing = claims.clone();
     let stream = watcher(routes, watch_config)
         .default_backoff()
         .modify(|route| kube::ResourceExt::managed_fields_mut(route).clear())
+        .inspect_ok(move |event| indexing.apply(event))
         .reflect(writer)
         .applied_objects()
         .predicate_filter(
@@ -85,6 +89,7 @@ pub async fn run<A: RouteApi>(
         recorder: Recorder::new(kube.clone(), Reporter { controller: FIELD_MANAGER.into(), instance: None }),
         metrics: metrics.clone(),
         written: fresh::Written::default(),
+        claims,
     });
     tokio::spawn(watch_readiness(reader.clone(), metrics, ready));
     let (rotated, rotations) = futures::channel::mpsc::unbounded();

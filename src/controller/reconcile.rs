@@ -92,8 +92,8 @@ async fn apply<A: RouteApi>(obj: Arc<VpcRoute>, ctx: &Context<A>) -> Result<Acti
         let outcome = super::modes::observe_only(ctx, &d, &creds).await;
         return finish(p, ctx, outcome).await;
     }
-    let others = ctx.store.state();
-    if let Some(owner) = winner_over(&obj, &d.key, others.iter().map(|o| o.as_ref()), ctx.config.region.as_deref()) {
+    let rivals: Vec<_> = ctx.claims.candidates(&d.key).iter().filter_map(|r| ctx.store.get(r)).collect();
+    if let Some(owner) = winner_over(&obj, &d.key, rivals.iter().map(|o| o.as_ref()), ctx.config.region.as_deref()) {
         let msg = format!(
             "{} in {} is already claimed by VpcRoute {owner}; waiting without calling the cloud",
             d.route.destination, d.table.route_table_id
