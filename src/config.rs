@@ -96,8 +96,10 @@ pub struct RunArgs {
     /// Only reconcile VpcRoutes matching this label selector (e.g. to shard operators).
     #[arg(long, env = "VPCROUTE_LABEL_SELECTOR")]
     pub selector: Option<String>,
-    /// How many VpcRoutes are reconciled at once.
-    #[arg(long, env = "VPCROUTE_CONCURRENCY", default_value_t = 32)]
+    /// How many VpcRoutes are reconciled at once. Reconciles mostly wait on the cloud, and
+    /// creates for one table are batched only among reconciles in flight together, so this is
+    /// high: with 20 tables, 256 lets a batch hold about a dozen routes per call.
+    #[arg(long, env = "VPCROUTE_CONCURRENCY", default_value_t = 256)]
     pub concurrency: u16,
     /// Most routes sent in one CreateRoute call: concurrent creates for one route table are
     /// batched (1 turns batching off).
