@@ -132,7 +132,8 @@ impl RateKey {
     }
 }
 
-/// One token bucket; its burst is one second's worth of calls (at least one). Tokens may go
+/// One token bucket with a burst of one call: calls are spaced 1/rate apart, so no sliding
+/// one-second window (how Tencent, and vpc-sim, count) ever sees more than the rate. Tokens may go
 /// negative: a caller takes its token at once and waits until the debt is paid, so callers go out
 /// in arrival order and no lock is held while waiting.
 #[derive(Clone, Debug)]
@@ -146,9 +147,13 @@ struct Bucket {
     cuts: u64,
 }
 
+/// Tokens a bucket can save: one call. A larger burst lets a window of one second hold more than
+/// the published rate (the benchmark saw `RequestLimitExceeded` answers with one second's burst).
+const BURST: f64 = 1.0;
+
 impl Bucket {
     fn new(default: f64, now: Instant) -> Bucket {
-        Bucket { default, rate: default, tokens: default.max(1.0), updated: now, cuts: 0 }
+        Bucket { default, rate: default, tokens: BURST, updated: now, cuts: 0 }
     }
 
     /// Adds the tokens earned since the last update, while the rate climbs back linearly.
@@ -164,7 +169,7 @@ impl Bucket {
             self.tokens += to_full * (self.rate + self.default) / 2.0 + (dt - to_full) * self.default;
             self.rate = self.default;
         }
-        self.tokens = self.tokens.min(self.rate.max(1.0));
+        self.tokens = self.tokens.min(BURST);
     }
 
     fn rate_at(&mut self, now: Instant) -> f64 {
