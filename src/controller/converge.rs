@@ -44,6 +44,10 @@ pub async fn converge<A: RouteApi>(
     d: &Desired,
     creds: &Credentials,
 ) -> Result<Readiness, Stop> {
+    // A create this resource recorded may still land after the read that settles it (a real
+    // cloud finishes an accepted write even when its caller died): an identical route found
+    // later is then this resource's own, not one to adopt.
+    let intended = p.pending().is_some_and(|w| w.operation == PendingOperation::Create && d.is(&w.route));
     settle_pending(p, ctx, creds).await?;
     let mut max_age = ctx.config.resync();
     for _ in 0..MAX_LOOKS {
@@ -63,6 +67,7 @@ pub async fn converge<A: RouteApi>(
                 Err(Stop::Resync(r)) if r.reason == Reason::RouteAlreadyExists => max_age = Duration::ZERO,
                 outcome => return outcome,
             },
+            Step::Adopt(ids) if intended => return Ok(own_late_create(p, ctx, d, &ids).await),
             Step::Adopt(ids) => {
                 let ready = adopt(p, ctx, d, &ids).await;
                 return match view.attrs_of(&d.route.destination).filter(|have| **have != d.attrs) {
@@ -196,6 +201,15 @@ async fn create<A: RouteApi>(
             Err(stop(e))
         }
     }
+}
+
+/// The route this resource tried to create is there after all (it landed late): it is owned as
+/// `Created`.
+async fn own_late_create<A>(p: &mut Progress, ctx: &Context<A>, d: &Desired, ids: &RouteIds) -> Readiness {
+    p.draft.pending = None;
+    p.draft.route = Some(d.owned(Origin::Created, ids));
+    event(ctx, p.obj(), false, Reason::Created, format!("created route {} (its create landed late)", d.route)).await;
+    Readiness::ready(Reason::Created, in_place(d, Origin::Created))
 }
 
 async fn adopt<A>(p: &mut Progress, ctx: &Context<A>, d: &Desired, ids: &RouteIds) -> Readiness {
