@@ -137,7 +137,7 @@ impl fmt::Debug for VpcClient {
     }
 }
 
-fn load_ca_bundle(path: &Path) -> Result<Vec<reqwest::Certificate>, ClientConfigError> {
+pub(crate) fn load_ca_bundle(path: &Path) -> Result<Vec<reqwest::Certificate>, ClientConfigError> {
     let pem = std::fs::read(path).map_err(|source| ClientConfigError::ReadCa { path: path.to_owned(), source })?;
     let parse_error = |source| ClientConfigError::ParseCa { path: path.to_owned(), source };
     let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| parse_error(Some(e)))?;
@@ -147,7 +147,7 @@ fn load_ca_bundle(path: &Path) -> Result<Vec<reqwest::Certificate>, ClientConfig
     Ok(certs)
 }
 
-fn unix_now() -> i64 {
+pub(crate) fn unix_now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 

@@ -6,15 +6,16 @@ mod error;
 pub mod request;
 
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 pub use calls::{MAX_PAGES, PAGE_LIMIT, Reply3, route_ref, wants_next_page};
 pub use error::ApiError3;
 pub use request::{Signed3Request, flatten_query};
 
 pub use crate::client::{ClientConfigError, Clock, Endpoint, ErrorClass, HttpMethod};
+use crate::client::{load_ca_bundle, unix_now};
 pub use vpc_wire::v3::Action;
 
 /// The public API 3.0 endpoint for VPC actions (region endpoints such as
@@ -132,20 +133,6 @@ impl fmt::Debug for VpcClient3 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("VpcClient3").field("config", &self.inner.config).finish_non_exhaustive()
     }
-}
-
-fn load_ca_bundle(path: &Path) -> Result<Vec<reqwest::Certificate>, ClientConfigError> {
-    let pem = std::fs::read(path).map_err(|source| ClientConfigError::ReadCa { path: path.to_owned(), source })?;
-    let parse_error = |source| ClientConfigError::ParseCa { path: path.to_owned(), source };
-    let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| parse_error(Some(e)))?;
-    if certs.is_empty() {
-        return Err(parse_error(None));
-    }
-    Ok(certs)
-}
-
-fn unix_now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 #[cfg(test)]

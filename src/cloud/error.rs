@@ -6,38 +6,8 @@ use std::fmt;
 
 use crate::reasons::Reason;
 
-/// What a caller should do about a failed call.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ErrorClass {
-    /// Bad input, a business rule, a conflict or an authentication problem: retrying the same
-    /// request fails again until something changes.
-    Permanent,
-    /// The API asked us to come back later (rate limit, internal error): retry with backoff.
-    Retryable,
-    /// The resource does not exist; on delete it means "already gone".
-    NotFound,
-    /// The request may or may not have reached the API (timeout, connection error, non-200,
-    /// unreadable body): retry, but after a create read the table first.
-    Transport,
-}
-
-impl ErrorClass {
-    /// A bounded, lower-case label for logs, messages and metrics.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorClass::Permanent => "permanent",
-            ErrorClass::Retryable => "retryable",
-            ErrorClass::NotFound => "not-found",
-            ErrorClass::Transport => "transport",
-        }
-    }
-}
-
-impl fmt::Display for ErrorClass {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+/// What a caller should do about a failed call: the one classification every backend uses.
+pub use crate::client::ErrorClass;
 
 /// A failed cloud call, classified.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -101,12 +101,7 @@ impl RouteApi for VpcClient {
 
 /// Classifies a 2.0 failure once: its class and the condition reason it maps to.
 pub fn classify(err: &ApiError) -> CloudError {
-    let class = match err.class {
-        crate::client::ErrorClass::Permanent => ErrorClass::Permanent,
-        crate::client::ErrorClass::Retryable => ErrorClass::Retryable,
-        crate::client::ErrorClass::NotFound => ErrorClass::NotFound,
-        crate::client::ErrorClass::Transport => ErrorClass::Transport,
-    };
+    let class = err.class;
     let (code, message) = match &err.kind {
         ApiErrorKind::Api { code, code_desc, message } => (Some(format!("{code} {code_desc}")), message.clone()),
         other => (None, other.to_string()),
@@ -130,7 +125,7 @@ fn reason_for(err: &ApiError) -> Reason {
             _ if err.is_retryable() => Reason::CloudUnavailable,
             _ => Reason::CloudRejected,
         },
-        _ if err.class == crate::client::ErrorClass::Permanent => Reason::CloudRejected,
+        _ if err.class == ErrorClass::Permanent => Reason::CloudRejected,
         _ => Reason::CloudUnavailable,
     }
 }

@@ -231,12 +231,7 @@ fn absent(action: Action, reason: Reason, what: String) -> CloudError {
 
 /// Classifies a 3.0 failure once (§2.3, §2.5): its class and the condition reason it maps to.
 pub fn classify(err: &ApiError3) -> CloudError {
-    let mut class = match err.class {
-        crate::client::ErrorClass::Permanent => ErrorClass::Permanent,
-        crate::client::ErrorClass::Retryable => ErrorClass::Retryable,
-        crate::client::ErrorClass::NotFound => ErrorClass::NotFound,
-        crate::client::ErrorClass::Transport => ErrorClass::Transport,
-    };
+    let mut class = err.class;
     if err.has_code(codes::UNSUPPORTED_OPERATION_RECORD_NOT_EXISTS) {
         // The route named by id is gone: drift, re-read the table.
         class = ErrorClass::NotFound;
@@ -254,8 +249,8 @@ pub fn classify(err: &ApiError3) -> CloudError {
 fn reason_for(err: &ApiError3) -> Reason {
     let Some(code) = err.code.as_deref() else {
         return match err.class {
-            crate::client::ErrorClass::NotFound => not_found_reason(err.action),
-            crate::client::ErrorClass::Permanent => Reason::CloudRejected,
+            ErrorClass::NotFound => not_found_reason(err.action),
+            ErrorClass::Permanent => Reason::CloudRejected,
             _ => Reason::CloudUnavailable,
         };
     };

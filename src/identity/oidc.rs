@@ -113,7 +113,7 @@ impl OidcFetch {
             .header(header::ACTION, ASSUME_ROLE_WITH_WEB_IDENTITY)
             .header(header::VERSION, STS_VERSION)
             .header(header::REGION, &self.settings.region)
-            .header(header::TIMESTAMP, unix_now().to_string())
+            .header(header::TIMESTAMP, crate::client::unix_now().to_string())
             .header(header::REQUEST_CLIENT, concat!("vpcroute-operator/", env!("CARGO_PKG_VERSION")))
             .header(header::AUTHORIZATION, "SKIP")
             .json(&request)
@@ -145,10 +145,6 @@ impl Fetch for OidcFetch {
     fn fetch(&self) -> BoxFuture<'_, Result<Issued, IdentityError>> {
         Box::pin(self.exchange())
     }
-}
-
-pub(super) fn unix_now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 /// Time from now (to the nanosecond, not rounded to seconds) until `expired_time` (UNIX
