@@ -81,6 +81,17 @@ async fn render(namespace: &str, sets: &[&str]) -> Vec<Value> {
     documents(&ok(&helm(), &args, None, None).await)
 }
 
+/// [`render`] for a cluster that serves MutatingAdmissionPolicy (so the finalizer policy is in).
+async fn render_for_policy_api(namespace: &str, sets: &[&str]) -> Vec<Value> {
+    let mut args = vec!["template", "vrt", CHART, "--namespace", namespace, "--api-versions", POLICY_API];
+    for set in sets {
+        args.extend(["--set", set]);
+    }
+    documents(&ok(&helm(), &args, None, None).await)
+}
+
+const POLICY_API: &str = "admissionregistration.k8s.io/v1/MutatingAdmissionPolicy";
+
 fn documents(yaml: &str) -> Vec<Value> {
     use serde::Deserialize;
     serde_norway::Deserializer::from_str(yaml)
@@ -319,6 +330,22 @@ async fn packaged_chart_holds_only_chart_files() {
 }
 
 #[tokio::test]
+async fn finalizer_policy_renders_where_the_api_serves_it_scoped_like_the_operator() {
+    let policies = |docs: &[Value]| of_kind(docs, "MutatingAdmissionPolicyBinding").len();
+    assert_eq!(policies(&render("ns", &[]).await), 0, "not without the policy API");
+    let docs = render_for_policy_api("ns", &[]).await;
+    assert_eq!((of_kind(&docs, "MutatingAdmissionPolicy").len(), policies(&docs)), (1, 1));
+    let binding = of_kind(&docs, "MutatingAdmissionPolicyBinding")[0];
+    assert_eq!(binding["spec"]["matchResources"]["namespaceSelector"], serde_json::json!({}), "all namespaces");
+    let scoped = render_for_policy_api("ns", &["watchNamespace=team-a"]).await;
+    let binding = of_kind(&scoped, "MutatingAdmissionPolicyBinding")[0];
+    let only = serde_json::json!({"matchLabels": {"kubernetes.io/metadata.name": "team-a"}});
+    assert_eq!(binding["spec"]["matchResources"]["namespaceSelector"], only);
+    assert_eq!(policies(&render_for_policy_api("ns", &["labelSelector=shard=a"]).await), 0, "sharded: left out");
+    assert_eq!(policies(&render_for_policy_api("ns", &["finalizerPolicy.enabled=false"]).await), 0);
+}
+
+#[tokio::test]
 async fn rendered_chart_is_accepted_by_the_real_api_server() {
     let env = test_env("chart-dry-run").await;
     install_crds(&env.client).await;
@@ -335,7 +362,7 @@ async fn rendered_chart_is_accepted_by_the_real_api_server() {
         "credentials.perResourceSecrets.clusterWide=true",
     ];
     for sets in [vec![], everything, vec![watch.as_str()]] {
-        let docs = render(ns, &sets).await;
+        let docs = render_for_policy_api(ns, &sets).await;
         let yaml: String =
             docs.iter().map(|d| format!("---\n{}", serde_norway::to_string(d).unwrap_or_default())).collect();
         let out =
@@ -436,6 +463,9 @@ async fn operator_running_as_the_chart_service_account_creates_changes_heals_and
         "resyncSeconds=3".into(),
         "retry.baseMs=100".into(),
         "retry.maxSeconds=2".into(),
+        // Scoped to this namespace, so the finalizer policy the chart installs (the cluster
+        // serves the policy API) leaves other tests' VpcRoutes alone.
+        format!("watchNamespace={}", env.namespace),
     ]
     .into();
     let release = Release::install(&env, &sets, &[("cloud.caBundle", &sim.ca_file)]).await;
@@ -443,8 +473,9 @@ async fn operator_running_as_the_chart_service_account_creates_changes_heals_and
     let deployment = Api::<Deployment>::namespaced(env.client.clone(), &env.namespace).get(&release.fullname()).await;
     let chart_args = args_of(&deployment.expect("the chart's Deployment"));
     assert!(chart_args.contains(&"--leader-elect".to_string()), "{chart_args:?}");
+    let pod_only = ["--ca-file=", "--http-addr=", "--watch-namespace="];
     let mut args: Vec<String> =
-        chart_args.into_iter().filter(|a| !a.starts_with("--ca-file=") && !a.starts_with("--http-addr=")).collect();
+        chart_args.into_iter().filter(|a| !pod_only.iter().any(|flag| a.starts_with(flag))).collect();
     args.extend([
         format!("--ca-file={}", sim.ca_file.display()),
         "--http-addr=127.0.0.1:0".into(),
@@ -471,7 +502,10 @@ async fn operator_running_as_the_chart_service_account_creates_changes_heals_and
     .await;
 
     let (ns, c, dest) = (env.namespace.as_str(), &env.client, "10.120.0.0/16");
-    create(c, ns, "r", spec(dest)).await;
+    crate::support::policy::wait_for_policy(&env).await;
+    let created = create(c, ns, "r", spec(dest)).await;
+    let finalizers = created.metadata.finalizers.unwrap_or_default();
+    assert_eq!(finalizers, [vpcroute_operator::controller::FINALIZER], "added by the chart's admission policy");
     wait_reason(c, ns, "r", "True", "Created").await;
     assert_eq!(hop(&sim.routes(TEST_TABLE).await, dest), Some((1, TEST_VPN.to_string())), "create");
     wait_for("a Created event on the resource", SETTLE, || events_for(&env, "r", "Created")).await;

@@ -17,3 +17,4 @@ mod lifecycle;
 mod operate;
 mod secrets;
 mod stress;
+mod writes;

@@ -6,5 +6,6 @@
 pub mod backend;
 pub mod cluster;
 pub mod operator;
+pub mod policy;
 pub mod routes;
 pub mod sim;
