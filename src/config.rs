@@ -96,15 +96,29 @@ pub struct RunArgs {
     /// Only reconcile VpcRoutes matching this label selector (e.g. to shard operators).
     #[arg(long, env = "VPCROUTE_LABEL_SELECTOR")]
     pub selector: Option<String>,
-    /// How many VpcRoutes are reconciled at once. Reconciles mostly wait on the cloud, and
-    /// creates for one table are batched only among reconciles in flight together, so this is
-    /// high: with 20 tables, 256 lets a batch hold about a dozen routes per call.
-    #[arg(long, env = "VPCROUTE_CONCURRENCY", default_value_t = 256)]
+    /// How many VpcRoutes are reconciled at once. Reconciles mostly wait on the cloud, and a
+    /// create waiting for its batch holds its place, so this is high: with 20 tables, 1024 lets
+    /// every batch fill to 50 routes (256 would cap them near a dozen).
+    #[arg(long, env = "VPCROUTE_CONCURRENCY", default_value_t = 1024)]
     pub concurrency: u16,
     /// Most routes sent in one CreateRoute call: concurrent creates for one route table are
     /// batched (1 turns batching off).
     #[arg(long, env = "VPCROUTE_MAX_BATCH", default_value_t = 50)]
     pub max_batch: usize,
+    /// A table's next batch waits for the creates other reconciles have started for it (their
+    /// pending records being written), and, while creates keep arriving less than this many
+    /// milliseconds apart, for more; never past --batch-max-wait-ms, never past a full batch. A
+    /// lone create on an idle table never waits. 0 turns waiting off: a batch holds what arrived
+    /// while the previous call was in flight.
+    #[arg(long, env = "VPCROUTE_BATCH_LINGER_MS", default_value_t = 100)]
+    pub batch_linger_ms: u64,
+    /// The most a batch waits for more creates, however steadily they arrive, milliseconds.
+    #[arg(long, env = "VPCROUTE_BATCH_MAX_WAIT_MS", default_value_t = 4000)]
+    pub batch_max_wait_ms: u64,
+    /// Most Events published per second. Events are queued and published off the reconcile
+    /// path, so a burst of thousands of routes is not slowed by its own Events.
+    #[arg(long, env = "VPCROUTE_EVENT_RATE", default_value_t = 50.0)]
+    pub event_rate: f64,
     /// Seconds between drift checks of a route table (jittered by up to 10%).
     #[arg(long, env = "VPCROUTE_RESYNC_SECONDS", default_value_t = 300)]
     pub resync_seconds: u64,
@@ -134,9 +148,10 @@ pub struct RunArgs {
     /// recovers.
     #[arg(long = "rate-limit", env = "VPCROUTE_RATE_LIMITS", value_delimiter = ',')]
     pub rate_limits: Vec<crate::cloud::RateLimit>,
-    /// Scale of the published limits for actions without --rate-limit (e.g. 0.5 when two
-    /// operators share an account and region).
-    #[arg(long, env = "VPCROUTE_RATE_LIMIT_SCALE", default_value_t = 1.0)]
+    /// Scale of the published limits for actions without --rate-limit (e.g. 0.45 when two
+    /// operators share an account and region). The default keeps 10% below the limit: the cloud
+    /// counts calls as they arrive, and network jitter bunches calls sent evenly spaced.
+    #[arg(long, env = "VPCROUTE_RATE_LIMIT_SCALE", default_value_t = 0.9)]
     pub rate_limit_scale: f64,
     /// Signature algorithm of API 2.0 requests (3.0 always signs with TC3-HMAC-SHA256).
     #[arg(long, env = "VPCROUTE_SIGNATURE_METHOD", value_enum, default_value_t = SignatureChoice::HmacSha256)]

@@ -21,6 +21,7 @@ pub struct Metrics {
     resources: Family<Labels, Gauge>,
     drift: Counter,
     status_writes: Counter,
+    events_dropped: Counter,
 }
 
 fn latency_histogram() -> Histogram {
@@ -46,6 +47,7 @@ impl Metrics {
             resources: Family::default(),
             drift: Counter::default(),
             status_writes: Counter::default(),
+            events_dropped: Counter::default(),
         };
         registry.register("reconciles", "Reconciles by result and error reason", m.reconciles.clone());
         registry.register("reconcile_duration_seconds", "Reconcile duration", m.reconcile_duration.clone());
@@ -54,6 +56,11 @@ impl Metrics {
         registry.register("resources", "VpcRoutes by Ready condition reason", m.resources.clone());
         registry.register("drift_corrections", "Routes repaired after a change outside the operator", m.drift.clone());
         registry.register("status_writes", "Status writes to the Kubernetes API", m.status_writes.clone());
+        registry.register(
+            "events_dropped",
+            "Events not published because the event queue was full",
+            m.events_dropped.clone(),
+        );
         Metrics { registry, ..m }
     }
 
@@ -94,6 +101,11 @@ impl Metrics {
     /// Counts a status write.
     pub fn status_written(&self) {
         self.status_writes.inc();
+    }
+
+    /// Counts an Event dropped because the queue was full.
+    pub fn event_dropped(&self) {
+        self.events_dropped.inc();
     }
 
     /// Prometheus text exposition.

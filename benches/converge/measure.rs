@@ -165,7 +165,9 @@ fn parse_sample(line: &str) -> Option<Sample> {
 /// kube-apiserver write requests by `verb resource[/subresource]`, e.g. `PATCH vpcroutes/status`.
 pub type Writes = BTreeMap<String, f64>;
 
-const WRITE_VERBS: &[&str] = &["CREATE", "UPDATE", "PATCH", "APPLY", "DELETE", "DELETECOLLECTION"];
+/// Write verbs as kube-apiserver labels them in `apiserver_request_total` (a create is `POST`,
+/// a replace `PUT`, a server-side apply `APPLY`).
+const WRITE_VERBS: &[&str] = &["POST", "PUT", "PATCH", "APPLY", "DELETE", "DELETECOLLECTION"];
 
 /// kube-apiserver's own counters of write requests (its `/metrics`), cluster-wide.
 pub async fn apiserver_writes(client: &Client) -> Writes {
@@ -241,9 +243,9 @@ impl WriteSummary {
         map.iter().filter(|(k, _)| !skip.contains(&k.as_str())).fold(0.0, |sum, (_, v)| sum + v)
     }
 
-    /// Writes to `vpcroutes` other than CREATE (the client's).
+    /// Writes to `vpcroutes` other than creates (`POST`: the client's).
     pub fn object_writes(&self) -> f64 {
-        Self::sum(&self.vpcroutes, &["CREATE"])
+        Self::sum(&self.vpcroutes, &["POST"])
     }
 
     /// Writes to `vpcroutes/status`.

@@ -12,7 +12,7 @@ use tokio::time::Instant;
 
 use vpc_wire::domain::{Credentials, Route};
 
-use super::batch::{Batcher, Room};
+use super::batch::{Batcher, Batching, Intent, Room};
 use super::{CloudError, RouteApi, RouteAttrs, RouteIds, TableRef, TableView};
 
 type Key = (String, TableRef);
@@ -58,11 +58,11 @@ impl Room for TableRoom {
 }
 
 impl<A: RouteApi> RouteCloud<A> {
-    /// Wraps a [`RouteApi`]; creates for one table go out in batches of at most `max_batch`.
-    pub fn new(api: A, max_batch: usize) -> RouteCloud<A> {
+    /// Wraps a [`RouteApi`]; creates for one table go out in batches formed as `batching` says.
+    pub fn new(api: A, batching: Batching) -> RouteCloud<A> {
         RouteCloud {
             api,
-            batcher: Batcher::new(max_batch),
+            batcher: Batcher::new(batching),
             slots: Mutex::new(HashMap::new()),
             quotas: tokio::sync::Mutex::new(HashMap::new()),
             counts: Arc::default(),
@@ -102,6 +102,12 @@ impl<A: RouteApi> RouteCloud<A> {
         Ok(fresh)
     }
 
+    /// Announces a create for the table, made shortly (after its pending record is written):
+    /// the table's next batch waits for it. Pass it to [`RouteCloud::create`].
+    pub fn intend_create(&self, creds: &Credentials, table: &TableRef) -> Intent {
+        self.batcher.intend(creds, table)
+    }
+
     /// Creates one route (batched with concurrent creates for the same table) and returns its
     /// cloud ids. On success the cached view gains it; after a transport failure the view is
     /// dropped, since the route may or may not exist now.
@@ -110,13 +116,14 @@ impl<A: RouteApi> RouteCloud<A> {
         creds: &Credentials,
         table: &TableRef,
         planned: &(Route, RouteAttrs),
+        intent: Option<Intent>,
     ) -> Result<RouteIds, CloudError> {
         let room = TableRoom {
             quota: self.quota(creds, &table.region).await,
             key: (creds.secret_id.clone(), table.clone()),
             counts: self.counts.clone(),
         };
-        let result = self.batcher.create(&self.api, creds, table, planned, &room).await;
+        let result = self.batcher.create(&self.api, creds, table, planned, &room, intent).await;
         let attrs_known = self.api.supports_attributes();
         match &result {
             Ok(ids) => self.edit_view(creds, table, |v| upsert(v, planned, ids, attrs_known)).await,
@@ -284,7 +291,7 @@ mod tests {
 
     #[tokio::test]
     async fn reads_within_max_age_share_one_describe_call() {
-        let cloud = RouteCloud::new(MemoryApi::with_table(&table()), 50);
+        let cloud = RouteCloud::new(MemoryApi::with_table(&table()), Batching::eager(50));
         for _ in 0..5 {
             cloud.table(&creds(), &table(), Duration::from_secs(300)).await.unwrap();
         }
@@ -295,7 +302,7 @@ mod tests {
 
     #[tokio::test]
     async fn concurrent_fresh_reads_of_one_table_share_a_call() {
-        let cloud = Arc::new(RouteCloud::new(MemoryApi::with_table(&table()), 50));
+        let cloud = Arc::new(RouteCloud::new(MemoryApi::with_table(&table()), Batching::eager(50)));
         let reads = (0..20).map(|_| {
             let cloud = cloud.clone();
             tokio::spawn(async move { cloud.table(&creds(), &table(), Duration::from_secs(60)).await.is_ok() })
@@ -308,10 +315,10 @@ mod tests {
 
     #[tokio::test]
     async fn own_writes_update_the_cached_view_so_no_false_drift_is_seen() {
-        let cloud = RouteCloud::new(MemoryApi::with_table(&table()), 50);
+        let cloud = RouteCloud::new(MemoryApi::with_table(&table()), Batching::eager(50));
         let max = Duration::from_secs(300);
         assert!(cloud.table(&creds(), &table(), max).await.unwrap().routes.is_empty());
-        cloud.create(&creds(), &table(), &(route("10.9.0.0/16"), RouteAttrs::default())).await.unwrap();
+        cloud.create(&creds(), &table(), &(route("10.9.0.0/16"), RouteAttrs::default()), None).await.unwrap();
         let view = cloud.table(&creds(), &table(), max).await.unwrap();
         assert_eq!(view.routes, vec![route("10.9.0.0/16")]);
         cloud.delete(&creds(), &table(), &route("10.9.0.0/16"), &RouteIds::default()).await.unwrap();
@@ -321,7 +328,7 @@ mod tests {
 
     #[tokio::test]
     async fn deleting_a_route_that_is_already_gone_succeeds() {
-        let cloud = RouteCloud::new(MemoryApi::with_table(&table()), 50);
+        let cloud = RouteCloud::new(MemoryApi::with_table(&table()), Batching::eager(50));
         let gone = cloud.delete(&creds(), &table(), &route("10.9.0.0/16"), &RouteIds::default()).await;
         assert!(gone.is_ok(), "{gone:?}");
         assert_eq!(cloud.api().calls(Operation::Delete), 1);
@@ -329,11 +336,11 @@ mod tests {
 
     #[tokio::test]
     async fn a_lost_create_response_drops_the_view_so_the_next_read_is_fresh() {
-        let cloud = RouteCloud::new(MemoryApi::with_table(&table()), 50);
+        let cloud = RouteCloud::new(MemoryApi::with_table(&table()), Batching::eager(50));
         let max = Duration::from_secs(300);
         cloud.table(&creds(), &table(), max).await.unwrap();
         cloud.api().lose_create_responses(1);
-        let err = cloud.create(&creds(), &table(), &(route("10.9.0.0/16"), RouteAttrs::default())).await;
+        let err = cloud.create(&creds(), &table(), &(route("10.9.0.0/16"), RouteAttrs::default()), None).await;
         assert_eq!(err.map_err(|e| e.class), Err(ErrorClass::Transport));
         let view = cloud.table(&creds(), &table(), max).await.unwrap();
         assert_eq!(view.routes, vec![route("10.9.0.0/16")]);

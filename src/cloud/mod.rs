@@ -19,6 +19,7 @@ use ipnet::Ipv4Net;
 pub use vpc_wire::domain::RouteAttrs;
 use vpc_wire::domain::{Credentials, Route};
 
+pub use batch::{Batching, Intent};
 pub use component::RouteCloud;
 pub use error::{CloudError, ErrorClass};
 pub use metered::Metered;

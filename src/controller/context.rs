@@ -1,9 +1,8 @@
 //! What every reconcile shares: clients, configuration, the resource cache, retry state,
-//! credentials, the event recorder and metrics. Built once at start.
+//! credentials, the Event queue and metrics. Built once at start.
 
 use std::sync::Arc;
 
-use kube::runtime::events::Recorder;
 use kube::runtime::reflector::Store;
 
 use super::backoff::Backoff;
@@ -27,8 +26,8 @@ pub struct Context<A> {
     pub backoff: Backoff,
     /// Credentials lookup.
     pub credentials: CredentialSource,
-    /// Event recorder (aggregates repeated events).
-    pub recorder: Recorder,
+    /// Where Events go (published off the reconcile path, rate-limited).
+    pub events: super::events::EventSink,
     /// Prometheus metrics.
     pub metrics: Arc<Metrics>,
     /// The resourceVersion of each object after its last status write by this process.

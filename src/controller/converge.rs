@@ -179,16 +179,18 @@ async fn create<A: RouteApi>(
         previous: None,
     };
     let doing = Readiness::not_ready(Reason::Creating, with_note(format!("creating route {}", d.route), note));
+    // Announced before the pending write, so the table's next batch waits for this route.
+    let intent = ctx.cloud.intend_create(creds, &d.table);
     record_pending(p, ctx, pending, doing).await?;
-    match ctx.cloud.create(creds, &d.table, &d.planned()).await {
+    match ctx.cloud.create(creds, &d.table, &d.planned(), Some(intent)).await {
         Ok(ids) => {
             p.draft.pending = None;
             p.draft.route = Some(d.owned(Origin::Created, &ids));
             if let Some(note) = note {
                 ctx.metrics.drift_corrected();
-                event(ctx, p.obj(), false, Reason::DriftCorrected, format!("{}: {note}", d.route)).await;
+                event(ctx, p.obj(), false, Reason::DriftCorrected, format!("{}: {note}", d.route));
             }
-            event(ctx, p.obj(), false, Reason::Created, format!("created route {}", d.route)).await;
+            event(ctx, p.obj(), false, Reason::Created, format!("created route {}", d.route));
             Ok(Readiness::ready(Reason::Created, with_note(in_place(d, Origin::Created), note)))
         }
         Err(e) => {
@@ -208,13 +210,13 @@ async fn create<A: RouteApi>(
 async fn own_late_create<A>(p: &mut Progress, ctx: &Context<A>, d: &Desired, ids: &RouteIds) -> Readiness {
     p.draft.pending = None;
     p.draft.route = Some(d.owned(Origin::Created, ids));
-    event(ctx, p.obj(), false, Reason::Created, format!("created route {} (its create landed late)", d.route)).await;
+    event(ctx, p.obj(), false, Reason::Created, format!("created route {} (its create landed late)", d.route));
     Readiness::ready(Reason::Created, in_place(d, Origin::Created))
 }
 
 async fn adopt<A>(p: &mut Progress, ctx: &Context<A>, d: &Desired, ids: &RouteIds) -> Readiness {
     p.draft.route = Some(d.owned(Origin::Adopted, ids));
-    event(ctx, p.obj(), false, Reason::Adopted, format!("adopted existing identical route {}", d.route)).await;
+    event(ctx, p.obj(), false, Reason::Adopted, format!("adopted existing identical route {}", d.route));
     Readiness::ready(Reason::Adopted, in_place(d, Origin::Adopted))
 }
 
@@ -264,7 +266,7 @@ async fn replace<A: RouteApi>(
             if drift {
                 ctx.metrics.drift_corrected();
             }
-            event(ctx, p.obj(), false, reason, format!("{}: {note}", d.route)).await;
+            event(ctx, p.obj(), false, reason, format!("{}: {note}", d.route));
             Ok(Readiness::ready(Reason::Created, format!("{}; {note}", in_place(d, Origin::Created))))
         }
         // The pending record stays: the next attempt reads the table to learn what happened.
@@ -291,7 +293,7 @@ async fn update<A: RouteApi>(
         changed.push(if d.attrs.enabled { "enabled".to_string() } else { "disabled".to_string() });
     }
     let note = changed.join(", ");
-    event(ctx, p.obj(), false, Reason::Updated, format!("{}: {note}", d.route)).await;
+    event(ctx, p.obj(), false, Reason::Updated, format!("{}: {note}", d.route));
     let mut ready = still_ready(p, d, ids);
     ready.message = format!("{}; {note}", in_place(d, p.owned().map_or(Origin::Created, |o| o.origin)));
     Ok(ready)

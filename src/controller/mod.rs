@@ -9,6 +9,7 @@ mod credentials;
 mod decide;
 mod desired;
 pub mod errors;
+mod events;
 mod fresh;
 mod index;
 mod modes;
@@ -23,7 +24,6 @@ use std::time::Duration;
 
 use futures::{StreamExt, TryStreamExt};
 use kube::runtime::controller::{Config as ControllerConfig, Controller};
-use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::reflector;
 use kube::runtime::utils::Predicate;
 use kube::runtime::utils::WatchStreamExt;
@@ -78,7 +78,18 @@ pub async fn run<A: RouteApi>(
         );
     let ctx = Arc::new(Context {
         kube: kube.clone(),
-        cloud: RouteCloud::new(api, config.max_batch),
+        cloud: RouteCloud::new(
+            api,
+            crate::cloud::Batching {
+                max: config.max_batch,
+                quiet: Duration::from_millis(config.batch_linger_ms),
+                // No linger, no waiting at all (not even for announced creates).
+                max_wait: match config.batch_linger_ms {
+                    0 => Duration::ZERO,
+                    _ => Duration::from_millis(config.batch_max_wait_ms),
+                },
+            },
+        ),
         config: config.clone(),
         store: reader.clone(),
         backoff: backoff::Backoff::new(
@@ -86,7 +97,7 @@ pub async fn run<A: RouteApi>(
             Duration::from_secs(config.retry_max_seconds.max(1)),
         ),
         credentials: credentials::CredentialSource::new(kube.clone(), default_credentials),
-        recorder: Recorder::new(kube.clone(), Reporter { controller: FIELD_MANAGER.into(), instance: None }),
+        events: events::EventSink::start(kube.clone(), config.event_rate, metrics.clone()),
         metrics: metrics.clone(),
         written: fresh::Written::default(),
         claims,

@@ -161,7 +161,7 @@ fn failed(r: Readiness) -> Readiness {
 /// Publishes a Warning when the Ready reason changes, so a failure that repeats is told once.
 async fn warn_on_change<A>(p: &Progress, ctx: &Context<A>, r: &Readiness) {
     if p.reason_changes(r) {
-        event(ctx, p.obj(), true, r.reason, r.message.clone()).await;
+        event(ctx, p.obj(), true, r.reason, r.message.clone());
     }
 }
 
@@ -179,7 +179,7 @@ async fn cleanup<A: RouteApi>(obj: Arc<VpcRoute>, ctx: &Context<A>) -> Result<Ac
                 ManagementPolicy::Full => "deletionPolicy Orphan",
             };
             let note = format!("{why}: left route {} in place", describe_owned(&p));
-            event(ctx, &obj, false, Reason::Orphaned, note).await;
+            event(ctx, &obj, false, Reason::Orphaned, note);
             return Ok(Action::await_change());
         }
         Cleanup::Inspect => {}
@@ -201,11 +201,11 @@ async fn cleanup<A: RouteApi>(obj: Arc<VpcRoute>, ctx: &Context<A>) -> Result<Ac
                 table.route_table_id,
                 describe_owned(&p)
             );
-            event(ctx, &obj, true, Reason::Orphaned, note).await;
+            event(ctx, &obj, true, Reason::Orphaned, note);
             return Ok(Action::await_change());
         }
     };
-    event(ctx, &obj, false, Reason::Deleted, note).await;
+    event(ctx, &obj, false, Reason::Deleted, note);
     Ok(Action::await_change())
 }
 

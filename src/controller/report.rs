@@ -76,9 +76,9 @@ impl Progress {
     }
 }
 
-/// Publishes an Event on the resource (the recorder aggregates repeats); failures are logged.
-/// The note is made printable and cut to the 1 KiB the API allows.
-pub async fn event<A>(ctx: &Context<A>, obj: &VpcRoute, warning: bool, reason: Reason, note: String) {
+/// Queues an Event on the resource (published off the reconcile path; see `events.rs`). The
+/// note is made printable and cut to the 1 KiB the API allows.
+pub fn event<A>(ctx: &Context<A>, obj: &VpcRoute, warning: bool, reason: Reason, note: String) {
     let ev = Event {
         type_: if warning { EventType::Warning } else { EventType::Normal },
         reason: reason.as_str().to_string(),
@@ -86,56 +86,11 @@ pub async fn event<A>(ctx: &Context<A>, obj: &VpcRoute, warning: bool, reason: R
         action: "Reconcile".into(),
         secondary: None,
     };
-    let reference = obj.object_ref(&());
-    let result = if obj.name_any().len() > LONGEST_RECORDER_NAME {
-        publish_directly(ctx, &ev, reference).await
-    } else {
-        ctx.recorder.publish(&ev, &reference).await
-    };
-    if let Err(e) = result {
-        tracing::warn!(error = %e, "could not publish event");
-    }
+    ctx.events.send(ev, obj.object_ref(&()));
 }
 
 /// An Event's note may hold at most 1024 bytes.
 const MAX_NOTE_BYTES: usize = 1024;
-/// kube-runtime's recorder names an Event `<object name>.<16 hex digits>`; past this length the
-/// name is no valid object name (253 characters) and every Event would be refused.
-const LONGEST_RECORDER_NAME: usize = 253 - 17;
-
-/// Creates an Event with a shortened generated name for objects whose names are too long for
-/// the recorder (no aggregation of repeats: these are rare).
-async fn publish_directly<A>(
-    ctx: &Context<A>,
-    ev: &Event,
-    reference: k8s_openapi::api::core::v1::ObjectReference,
-) -> Result<(), kube::Error> {
-    use k8s_openapi::api::events::v1::Event as KubeEvent;
-    use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
-    let namespace = reference.namespace.clone().unwrap_or_else(|| "default".into());
-    let prefix: String = reference.name.as_deref().unwrap_or("vpcroute").chars().take(200).collect();
-    let event = KubeEvent {
-        metadata: ObjectMeta {
-            generate_name: Some(format!("{}-", prefix.trim_end_matches(['.', '-']))),
-            namespace: Some(namespace.clone()),
-            ..Default::default()
-        },
-        action: Some(ev.action.clone()),
-        reason: Some(ev.reason.clone()),
-        note: ev.note.clone(),
-        event_time: Some(MicroTime(k8s_openapi::jiff::Timestamp::now())),
-        regarding: Some(reference),
-        reporting_controller: Some(FIELD_MANAGER.into()),
-        reporting_instance: Some(FIELD_MANAGER.into()),
-        type_: Some(match ev.type_ {
-            EventType::Normal => "Normal".into(),
-            EventType::Warning => "Warning".into(),
-        }),
-        ..Default::default()
-    };
-    let api: Api<KubeEvent> = Api::namespaced(ctx.kube.clone(), &namespace);
-    api.create(&kube::api::PostParams::default(), &event).await.map(drop)
-}
 
 /// Now, RFC 3339 with second precision.
 pub fn now() -> String {
