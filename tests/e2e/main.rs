@@ -15,5 +15,6 @@ mod day2;
 mod import;
 mod lifecycle;
 mod operate;
+mod restarts;
 mod secrets;
 mod stress;
