@@ -1,7 +1,7 @@
 //! Proves the test control plane is a real Kubernetes API server: CRUD and server-side apply,
 //! RBAC denials, CRDs with CEL validation, watches that outlive server-side expiry, isolated
-//! concurrent launchers, the built version, and kube-controller-manager's namespace deletion
-//! and garbage collection.
+//! concurrent launchers, a control plane restarted with its data, the built version, and
+//! kube-controller-manager's namespace deletion and garbage collection.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -142,20 +142,47 @@ async fn watcher_keeps_delivering_events_after_the_server_ends_its_watches() -> 
     let env = test_env("watch").await;
     let api = Api::<ConfigMap>::namespaced(env.client.clone(), &env.namespace);
     // The server closes each watch after one second; the watcher must resume from where it was.
-    let stream = watcher(api.clone(), watcher::Config::default().timeout(1)).default_backoff().applied_objects();
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let consumer = tokio::spawn(async move {
-        let mut stream = std::pin::pin!(stream);
-        while let Some(event) = stream.next().await {
-            if let Ok(cm) = event {
-                let _ = tx.send(cm.name_any());
+    let mut names = NameWatch::start(api.clone(), watcher::Config::default().timeout(1));
+
+    api.create(&PostParams::default(), &config_map("before", &[])).await?;
+    names.delivered("before").await?;
+    let ended_before = finished_config_map_watches(&env.client).await?;
+    wait_for("the server to end two more ConfigMap watches", WAIT, || async {
+        let ended = finished_config_map_watches(&env.client).await.ok()?;
+        (ended >= ended_before + 2.0).then_some(())
+    })
+    .await;
+    api.create(&PostParams::default(), &config_map("after", &[])).await?;
+    names.delivered("after").await?;
+    Ok(())
+}
+
+/// The names of the ConfigMaps a kube-runtime watcher delivers, as it delivers them.
+struct NameWatch {
+    names: tokio::sync::mpsc::UnboundedReceiver<String>,
+    consumer: tokio::task::JoinHandle<()>,
+}
+
+impl NameWatch {
+    fn start(api: Api<ConfigMap>, config: watcher::Config) -> NameWatch {
+        let stream = watcher(api, config).default_backoff().applied_objects();
+        let (tx, names) = tokio::sync::mpsc::unbounded_channel();
+        let consumer = tokio::spawn(async move {
+            let mut stream = std::pin::pin!(stream);
+            while let Some(event) = stream.next().await {
+                if let Ok(cm) = event {
+                    let _ = tx.send(cm.name_any());
+                }
             }
-        }
-    });
-    // A relist may deliver an object again, so wait for the named one rather than the next one.
-    let mut delivered = async |name: &str| {
+        });
+        NameWatch { names, consumer }
+    }
+
+    /// Waits until the watcher delivers `name`. A relist may deliver an object again, so this
+    /// waits for the named one rather than the next one.
+    async fn delivered(&mut self, name: &str) -> Result<(), String> {
         let arrived = async {
-            while let Some(got) = rx.recv().await {
+            while let Some(got) = self.names.recv().await {
                 if got == name {
                     return true;
                 }
@@ -166,20 +193,13 @@ async fn watcher_keeps_delivering_events_after_the_server_ends_its_watches() -> 
             Ok(true) => Ok(()),
             _ => Err(format!("the watcher did not deliver {name}")),
         }
-    };
+    }
+}
 
-    api.create(&PostParams::default(), &config_map("before", &[])).await?;
-    delivered("before").await?;
-    let ended_before = finished_config_map_watches(&env.client).await?;
-    wait_for("the server to end two more ConfigMap watches", WAIT, || async {
-        let ended = finished_config_map_watches(&env.client).await.ok()?;
-        (ended >= ended_before + 2.0).then_some(())
-    })
-    .await;
-    api.create(&PostParams::default(), &config_map("after", &[])).await?;
-    delivered("after").await?;
-    consumer.abort();
-    Ok(())
+impl Drop for NameWatch {
+    fn drop(&mut self) {
+        self.consumer.abort();
+    }
 }
 
 /// Counts the ConfigMap WATCH requests the server has completed, from its own metrics.
@@ -226,6 +246,30 @@ async fn concurrent_launchers_get_separate_control_planes() -> TestResult {
     Ok(())
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_control_plane_keeps_its_objects_address_and_credentials_and_watches_resume() -> TestResult {
+    let (env, launcher) = cluster::private_test_env("restart", &[]).await;
+    let api = Api::<ConfigMap>::namespaced(env.client.clone(), &env.namespace);
+    let mut names = NameWatch::start(api.clone(), watcher::Config::default());
+    api.create(&PostParams::default(), &config_map("before", &[("a", "1")])).await?;
+    names.delivered("before").await?;
+
+    tokio::task::block_in_place(|| launcher.stop_control_plane())?;
+    assert!(api.get("before").await.is_err(), "kube-apiserver still answers after the stop");
+    // A stop that finds it stopped is acknowledged all the same.
+    tokio::task::block_in_place(|| launcher.stop_control_plane())?;
+    let took = tokio::task::block_in_place(|| launcher.start_control_plane())?;
+    assert!(took < Duration::from_secs(120), "the restart took {took:?}");
+
+    // The same client (same address, same CA and admin certificate) sees the data of before.
+    let data = api.get("before").await?.data.unwrap_or_default();
+    assert_eq!(data.get("a").map(String::as_str), Some("1"));
+    api.create(&PostParams::default(), &config_map("after", &[])).await?;
+    names.delivered("after").await?;
+    // kube-controller-manager is back too.
+    deleting_an_owner_deletes_its_dependent(&api).await
+}
+
 #[tokio::test]
 async fn version_endpoint_and_tools_report_the_built_releases() -> TestResult {
     let env = test_env("version").await;
@@ -262,22 +306,7 @@ async fn deleted_namespaces_are_emptied_and_removed_and_dependents_are_garbage_c
     let env = test_env("kcm").await;
     let api = Api::<ConfigMap>::namespaced(env.client.clone(), &env.namespace);
 
-    // Garbage collector: deleting an owner deletes its dependent.
-    let owner = api.create(&PostParams::default(), &config_map("owner", &[])).await?;
-    let mut dependent = config_map("dependent", &[]);
-    dependent.metadata.owner_references = Some(vec![OwnerReference {
-        api_version: "v1".into(),
-        kind: "ConfigMap".into(),
-        name: "owner".into(),
-        uid: owner.metadata.uid.clone().ok_or("the owner has no uid")?,
-        ..OwnerReference::default()
-    }]);
-    api.create(&PostParams::default(), &dependent).await?;
-    api.delete("owner", &DeleteParams::background()).await?;
-    wait_for("the dependent to be garbage-collected", Duration::from_secs(60), || async {
-        (status_code(api.get("dependent").await) == Some(404)).then_some(())
-    })
-    .await;
+    deleting_an_owner_deletes_its_dependent(&api).await?;
 
     // Namespace controller: a deleted namespace is emptied (a finalizer holds its object until it
     // is removed) and then disappears.
@@ -302,6 +331,27 @@ async fn deleted_namespaces_are_emptied_and_removed_and_dependents_are_garbage_c
     api.patch("held", &PatchParams::default(), &Patch::Merge(&release)).await?;
     wait_for("the namespace to be gone", Duration::from_secs(90), || async {
         (status_code(namespaces.get(&env.namespace).await) == Some(404)).then_some(())
+    })
+    .await;
+    Ok(())
+}
+
+/// The garbage collector at work: ConfigMap `dependent`, owned by ConfigMap `owner`, goes once
+/// `owner` is deleted.
+async fn deleting_an_owner_deletes_its_dependent(api: &Api<ConfigMap>) -> TestResult {
+    let owner = api.create(&PostParams::default(), &config_map("owner", &[])).await?;
+    let mut dependent = config_map("dependent", &[]);
+    dependent.metadata.owner_references = Some(vec![OwnerReference {
+        api_version: "v1".into(),
+        kind: "ConfigMap".into(),
+        name: "owner".into(),
+        uid: owner.metadata.uid.clone().ok_or("the owner has no uid")?,
+        ..OwnerReference::default()
+    }]);
+    api.create(&PostParams::default(), &dependent).await?;
+    api.delete("owner", &DeleteParams::background()).await?;
+    wait_for("the dependent to be garbage-collected", Duration::from_secs(60), || async {
+        (status_code(api.get("dependent").await) == Some(404)).then_some(())
     })
     .await;
     Ok(())

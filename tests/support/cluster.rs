@@ -128,7 +128,31 @@ pub async fn client_for_token(token: &str) -> Client {
 /// name starts with `prefix`. Panics, saying why and how to fix it, if there is no cluster.
 pub async fn test_env(prefix: &str) -> TestEnv {
     let cluster = cluster();
-    let client = client().await;
+    env_on(&cluster.kubeconfig, cluster.external, prefix).await
+}
+
+/// Like [`test_env`] on a control plane of this test's own, started with `launcher_args`
+/// (launcher flags, e.g. `-apiserver-arg=--watch-cache=false`), for tests that take the
+/// control plane down or reconfigure it: the shared one serves every test of the binary at
+/// once. Also with `VPCROUTE_TEST_KUBECONFIG` set, since no external cluster can be restarted
+/// at will. Dropping the returned [`Launcher`] stops that control plane.
+pub async fn private_test_env(prefix: &str, launcher_args: &[&str]) -> (TestEnv, Launcher) {
+    let args: Vec<String> = launcher_args.iter().map(|a| (*a).to_owned()).collect();
+    let started = tokio::task::spawn_blocking(move || {
+        Launcher::start_with_args(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    });
+    let launcher = match started.await {
+        Ok(Ok(launcher)) => launcher,
+        Ok(Err(why)) => panic!("cannot start a private test control plane: {why}"),
+        Err(e) => panic!("starting a private test control plane: {e}"),
+    };
+    let env = env_on(&launcher.kubeconfig, false, prefix).await;
+    (env, launcher)
+}
+
+/// An admin client of the cluster at `kubeconfig` and a fresh namespace there.
+async fn env_on(kubeconfig: &Path, external: bool, prefix: &str) -> TestEnv {
+    let client = client_from_kubeconfig(kubeconfig).await;
     let namespace = format!("{}-{}", dns_label_prefix(prefix), random_suffix());
     let ns = Namespace {
         metadata: ObjectMeta {
@@ -145,10 +169,10 @@ pub async fn test_env(prefix: &str) -> TestEnv {
     TestEnv {
         client,
         namespace,
-        kubeconfig: cluster.kubeconfig.clone(),
+        kubeconfig: kubeconfig.to_path_buf(),
         kubectl: tool("kubectl"),
         helm: tool("helm"),
-        external: cluster.external,
+        external,
     }
 }
 
@@ -262,6 +286,31 @@ where
         tokio::time::sleep(delay.min(deadline - now)).await;
         delay = (delay * 2).min(Duration::from_millis(500));
     }
+}
+
+/// kube-apiserver's own `/metrics` text (needs an admin client). Counters start at zero
+/// whenever kube-apiserver starts.
+pub async fn apiserver_metrics(client: &Client) -> String {
+    let request = kube::core::Request::new("").get("metrics", &kube::api::GetParams::default()).expect("GET /metrics");
+    client.request_text(request).await.unwrap_or_else(|e| panic!("reading kube-apiserver /metrics: {e}"))
+}
+
+/// The sum of kube-apiserver's `apiserver_request_total` samples whose labels include every
+/// `(name, value)` of `labels`, e.g. `[("resource", "vpcroutes"), ("code", "409")]`.
+pub fn requests_total(metrics: &str, labels: &[(&str, &str)]) -> f64 {
+    metrics
+        .lines()
+        .filter_map(|line| line.strip_prefix("apiserver_request_total{"))
+        .filter_map(|rest| {
+            let (set, value) = rest.rsplit_once("} ")?;
+            let has = |(name, want): &(&str, &str)| {
+                set.split(',')
+                    .filter_map(|pair| pair.split_once('='))
+                    .any(|(n, v)| n == *name && v.trim_matches('"') == *want)
+            };
+            labels.iter().all(has).then(|| value.trim().parse::<f64>().ok())?
+        })
+        .sum()
 }
 
 /// `prefix` made into the start of a DNS label: lower case, `[a-z0-9-]`, at most 40 characters.

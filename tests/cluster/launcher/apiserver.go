@@ -24,7 +24,8 @@ type apiserverConfig struct {
 // apiserver is a running kube-apiserver child process.
 type apiserver struct {
 	*child
-	url string
+	url  string
+	port int
 }
 
 // startAPIServer runs kube-apiserver on a free loopback port and waits until /readyz is OK.
@@ -39,25 +40,49 @@ func startAPIServer(ctx context.Context, c apiserverConfig) (*apiserver, error) 
 		if err != nil {
 			return nil, err
 		}
-		a, err := launch(bin, c, ports[0], attempt)
-		if err != nil {
-			return nil, err
+		a, taken, err := launchReady(ctx, bin, c, ports[0], fmt.Sprintf("kube-apiserver-%d.log", attempt))
+		if !taken || attempt == bindAttempts {
+			return a, err
 		}
-		err = a.waitReady(ctx, c.pki)
-		if err == nil {
-			return a, nil
-		}
-		a.stop()
-		if attempt < bindAttempts && strings.Contains(a.logTail(), "address already in use") {
-			log.Printf("kube-apiserver port %d was taken, retrying", ports[0])
-			continue
-		}
-		return nil, fmt.Errorf("%w\n--- last lines of %s ---\n%s", err, a.logFile, a.logTail())
+		log.Printf("kube-apiserver port %d was taken, retrying", ports[0])
 	}
 }
 
-func launch(bin string, c apiserverConfig, port, attempt int) (*apiserver, error) {
-	logFile := filepath.Join(c.state, fmt.Sprintf("kube-apiserver-%d.log", attempt))
+// restartAPIServer runs kube-apiserver again on the port it had, so every kubeconfig stays
+// valid, and waits until /readyz is OK. A port another process took meanwhile is waited for.
+func restartAPIServer(ctx context.Context, c apiserverConfig, port int, logName string) (*apiserver, error) {
+	bin := filepath.Join(c.binDir, "kube-apiserver")
+	for {
+		a, taken, err := launchReady(ctx, bin, c, port, logName)
+		if !taken || ctx.Err() != nil {
+			return a, err
+		}
+		log.Printf("kube-apiserver port %d is taken, retrying", port)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+// launchReady runs kube-apiserver on port and waits until /readyz is OK. If it does not get
+// there it is stopped again, and taken says whether that was because the port was in use.
+func launchReady(ctx context.Context, bin string, c apiserverConfig, port int, logName string) (a *apiserver, taken bool, err error) {
+	a, err = launch(bin, c, port, logName)
+	if err != nil {
+		return nil, false, err
+	}
+	if err = a.waitReady(ctx, c.pki); err == nil {
+		return a, false, nil
+	}
+	a.stop()
+	tail := a.logTail()
+	return nil, strings.Contains(tail, "address already in use"), fmt.Errorf("%w\n--- last lines of %s ---\n%s", err, a.logFile, tail)
+}
+
+func launch(bin string, c apiserverConfig, port int, logName string) (*apiserver, error) {
+	logFile := filepath.Join(c.state, logName)
 	out, err := os.Create(logFile)
 	if err != nil {
 		return nil, err
@@ -79,6 +104,9 @@ func launch(bin string, c apiserverConfig, port, attempt int) (*apiserver, error
 		"--authorization-mode=RBAC",
 		"--disable-admission-plugins=ServiceAccount",
 		"--profiling=false",
+		// Ends open watches when stopping, instead of waiting out the 60 s shutdown timeout
+		// for them (the process would be killed first): a stop takes about a second.
+		"--shutdown-watch-termination-grace-period=2s",
 	}
 	if c.minRequestTimeout > 0 {
 		args = append(args, fmt.Sprintf("--min-request-timeout=%d", c.minRequestTimeout))
@@ -89,7 +117,7 @@ func launch(bin string, c apiserverConfig, port, attempt int) (*apiserver, error
 	if err != nil {
 		return nil, err
 	}
-	return &apiserver{child: proc, url: fmt.Sprintf("https://127.0.0.1:%d", port)}, nil
+	return &apiserver{child: proc, url: fmt.Sprintf("https://127.0.0.1:%d", port), port: port}, nil
 }
 
 // waitReady polls /readyz as admin, trusting only our CA, until it answers 200.

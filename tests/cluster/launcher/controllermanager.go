@@ -39,7 +39,8 @@ func startControllerManager(ctx context.Context, binDir, state, kubeconfig, apiU
 		return nil, fmt.Errorf("%s not found (build it with: bash tests/cluster/build.sh, or run with -controller-manager=false): %w", bin, err)
 	}
 	logFile := filepath.Join(state, "kube-controller-manager.log")
-	out, err := os.Create(logFile)
+	// Appended to: a restarted control plane runs it again.
+	out, err := os.OpenFile(logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, err
 	}

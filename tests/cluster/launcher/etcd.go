@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.etcd.io/etcd/server/v3/embed"
@@ -19,7 +20,11 @@ const bindAttempts = 5
 type etcdServer struct {
 	server    *embed.Etcd
 	clientURL string
-	errors    <-chan error
+	errors    <-chan error // closed by stop
+	// What a restart needs to come back as the same member: data directory and ports.
+	dir     string
+	ports   []int
+	verbose bool
 }
 
 // startEtcd starts etcd on two free loopback ports (client, peer). Another process can take a
@@ -27,7 +32,11 @@ type etcdServer struct {
 func startEtcd(ctx context.Context, state string, verbose bool) (*etcdServer, error) {
 	var lastErr error
 	for attempt := 1; attempt <= bindAttempts; attempt++ {
-		e, err := tryStartEtcd(ctx, filepath.Join(state, fmt.Sprintf("etcd-%d", attempt)), verbose)
+		ports, err := freePorts(2)
+		if err != nil {
+			return nil, err
+		}
+		e, err := tryStartEtcd(ctx, filepath.Join(state, fmt.Sprintf("etcd-%d", attempt)), ports, verbose)
 		if err == nil {
 			return e, nil
 		}
@@ -40,11 +49,28 @@ func startEtcd(ctx context.Context, state string, verbose bool) (*etcdServer, er
 	return nil, lastErr
 }
 
-func tryStartEtcd(ctx context.Context, dir string, verbose bool) (*etcdServer, error) {
-	ports, err := freePorts(2)
-	if err != nil {
-		return nil, err
+// restart starts a stopped etcd again with the same data directory and ports, so it is the
+// same member with the same data at the same URL. A port another process took meanwhile is
+// waited for (it cannot move: kube-apiserver is configured with the URL).
+func (e *etcdServer) restart(ctx context.Context) (*etcdServer, error) {
+	for {
+		next, err := tryStartEtcd(ctx, e.dir, e.ports, e.verbose)
+		if err == nil {
+			return next, nil
+		}
+		if ctx.Err() != nil || !strings.Contains(err.Error(), "address already in use") {
+			return nil, err
+		}
+		log.Printf("etcd ports %v are taken, retrying: %v", e.ports, err)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
 	}
+}
+
+func tryStartEtcd(ctx context.Context, dir string, ports []int, verbose bool) (*etcdServer, error) {
 	clientURL := loopbackURL("http", ports[0])
 	peerURL := loopbackURL("http", ports[1])
 
@@ -69,7 +95,7 @@ func tryStartEtcd(ctx context.Context, dir string, verbose bool) (*etcdServer, e
 	}
 	select {
 	case <-e.Server.ReadyNotify():
-		return &etcdServer{server: e, clientURL: clientURL.String(), errors: e.Err()}, nil
+		return &etcdServer{server: e, clientURL: clientURL.String(), errors: e.Err(), dir: dir, ports: ports, verbose: verbose}, nil
 	case err := <-e.Err():
 		e.Close()
 		return nil, err

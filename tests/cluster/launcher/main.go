@@ -4,8 +4,8 @@
 // kube-controller-manager running the namespace and garbage-collector controllers, so deleted
 // namespaces are emptied and removed and dependents of deleted owners are deleted.
 //
-// It prints exactly one line to stdout, once /readyz is OK and kube-controller-manager is
-// collecting garbage:
+// It prints one line to stdout once /readyz is OK and kube-controller-manager is collecting
+// garbage:
 //
 //	READY kubeconfig=<path> url=https://127.0.0.1:<port> etcd=http://127.0.0.1:<port> state=<dir>
 //
@@ -13,6 +13,12 @@
 // so a test process that dies takes the control plane with it. On exit it stops
 // kube-controller-manager, kube-apiserver and etcd and removes its state directory. Everything
 // else it says goes to stderr.
+//
+// For tests of clients that must survive a control-plane outage: SIGUSR1 stops
+// kube-controller-manager, kube-apiserver and etcd but keeps etcd's data and the PKI, and
+// prints "STOPPED state=<dir>"; SIGUSR2 starts them again on the same ports with the same data
+// and prints the READY line again (the same kubeconfig keeps working). A signal that finds the
+// control plane already in the state it asks for is acknowledged the same way.
 //
 // Ports are chosen by the kernel (127.0.0.1:0) and retried on a fresh port if another process
 // binds one first, and every launcher has its own state directory, so any number of launchers
@@ -119,76 +125,82 @@ func run(o options) int {
 	return 0
 }
 
-// serve brings the control plane up, announces it, and blocks until asked to stop.
+// serve brings the control plane up, announces it, and blocks until asked to exit. SIGUSR1
+// stops the control plane (keeping its data), SIGUSR2 starts it again; each is acknowledged
+// on stdout, with a STOPPED line and a READY line respectively.
 func serve(ctx context.Context, o options, state string, started time.Time) error {
 	pki, err := writePKI(state)
 	if err != nil {
 		return fmt.Errorf("generating PKI: %w", err)
 	}
-	ready, cancel := context.WithTimeout(ctx, o.readyTimeout)
-	defer cancel()
+	// Asked for before the first start, so an early signal waits instead of killing us.
+	restarts := make(chan os.Signal, 4)
+	signal.Notify(restarts, syscall.SIGUSR1, syscall.SIGUSR2)
+	defer signal.Stop(restarts)
 
-	etcd, err := startEtcd(ready, state, o.verbose)
-	if err != nil {
-		return fmt.Errorf("starting etcd: %w", err)
-	}
-	defer etcd.stop()
-
-	api, err := startAPIServer(ready, apiserverConfig{
-		binDir:            o.binDir,
-		state:             state,
-		pki:               pki,
-		etcdURL:           etcd.clientURL,
-		verbose:           o.verbose,
-		minRequestTimeout: o.minRequestTimeout,
-		extraArgs:         o.extraArgs,
-	})
-	if err != nil {
-		return fmt.Errorf("starting kube-apiserver: %w", err)
-	}
-	defer api.stop()
-
-	adminKubeconfig := filepath.Join(state, "admin.kubeconfig")
-	if err := writeKubeconfig(adminKubeconfig, api.url, pki); err != nil {
+	cp := newControlPlane(o, state, pki)
+	if err := cp.start(ctx); err != nil {
 		return err
 	}
-	kubeconfig := adminKubeconfig
+	defer func() {
+		if cp.running() {
+			cp.stop()
+		}
+	}()
+	kubeconfig := cp.adminKubeconfig()
 	if o.kubeconfigOut != "" {
-		if err := writeKubeconfig(o.kubeconfigOut, api.url, pki); err != nil {
+		if err := writeKubeconfig(o.kubeconfigOut, cp.api.url, pki); err != nil {
 			return err
 		}
 		defer os.Remove(o.kubeconfigOut)
 		kubeconfig, _ = filepath.Abs(o.kubeconfigOut)
 	}
+	announce := func() {
+		fmt.Printf("READY kubeconfig=%s url=%s etcd=%s state=%s\n", kubeconfig, cp.api.url, cp.etcd.clientURL, state)
+	}
+	announce()
+	log.Printf("control plane ready in %.1fs (%s, %s)", time.Since(started).Seconds(), cp.children(), cp.api.url)
 
-	// Started after kube-apiserver is ready, stopped before it (defers run last-in first-out).
-	var cmExited <-chan error // stays nil (never ready) without a controller manager
-	var cmLog string
-	children := fmt.Sprintf("kube-apiserver pid %d", api.pid())
-	if o.controllerManager {
-		cm, err := startControllerManager(ready, o.binDir, state, adminKubeconfig, api.url, pki, o.verbose)
-		if err != nil {
-			return fmt.Errorf("starting kube-controller-manager: %w", err)
+	for {
+		select {
+		case <-ctx.Done():
+			log.Printf("stopping")
+			return nil
+		case err := <-cp.failed:
+			return err
+		case s := <-restarts:
+			if err := handleRestartSignal(ctx, cp, s, announce); err != nil {
+				return err
+			}
 		}
-		defer cm.stop()
-		cmExited, cmLog = cm.exited, cm.logFile
-		children += fmt.Sprintf(", kube-controller-manager pid %d", cm.pid())
 	}
+}
 
-	fmt.Printf("READY kubeconfig=%s url=%s etcd=%s state=%s\n", kubeconfig, api.url, etcd.clientURL, state)
-	log.Printf("control plane ready in %.1fs (%s, %s)", time.Since(started).Seconds(), children, api.url)
-
-	select {
-	case <-ctx.Done():
-		log.Printf("stopping")
-		return nil
-	case err := <-api.exited:
-		return fmt.Errorf("kube-apiserver exited unexpectedly: %v\n%s", err, api.logTail())
-	case err := <-cmExited:
-		return fmt.Errorf("kube-controller-manager exited unexpectedly: %v\n%s", err, logTail(cmLog))
-	case err := <-etcd.errors:
-		return fmt.Errorf("etcd failed: %v", err)
+// handleRestartSignal stops the control plane on SIGUSR1 and starts it again on SIGUSR2, and
+// acknowledges either (also when it is already in the state asked for) with one stdout line.
+func handleRestartSignal(ctx context.Context, cp *controlPlane, s os.Signal, announce func()) error {
+	switch {
+	case s == syscall.SIGUSR1 && cp.running():
+		log.Printf("SIGUSR1: stopping the control plane, keeping etcd's data and the PKI")
+		cp.stop()
+	case s == syscall.SIGUSR2 && !cp.running():
+		log.Printf("SIGUSR2: starting the control plane again on the same ports with the same data")
+		started := time.Now()
+		if err := cp.start(ctx); err != nil {
+			return fmt.Errorf("restarting the control plane: %w", err)
+		}
+		log.Printf("control plane ready again in %.1fs (%s, %s)", time.Since(started).Seconds(), cp.children(), cp.api.url)
+	case s == syscall.SIGUSR1:
+		log.Printf("SIGUSR1: nothing to do, the control plane is already stopped")
+	default:
+		log.Printf("SIGUSR2: nothing to do, the control plane is already running")
 	}
+	if cp.running() {
+		announce()
+	} else {
+		fmt.Printf("STOPPED state=%s\n", cp.state)
+	}
+	return nil
 }
 
 // stopWhenStdinCloses returns a context cancelled once stdin reaches EOF or fails.

@@ -1,10 +1,11 @@
 //! Runs the control-plane launcher (`tests/cluster/launcher`) as a child process: finds the
-//! built binaries, waits for its `READY` line, and stops it. Blocking std I/O only.
+//! built binaries, waits for its `READY` line, takes its control plane down and brings it back
+//! (SIGUSR1 / SIGUSR2, acknowledged on its stdout), and stops it. Blocking std I/O only.
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
+use std::sync::{Mutex, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -14,6 +15,10 @@ pub const BUILD_COMMAND: &str = "bash tests/cluster/build.sh";
 /// How long a launcher may take to print `READY` on a busy 2-core machine; a little longer than
 /// the launcher's own `-ready-timeout` (3 minutes), so its explanation arrives first.
 const READY_TIMEOUT: Duration = Duration::from_secs(200);
+
+/// How long stopping kube-controller-manager, kube-apiserver and etcd may take (each child gets
+/// 10 s to exit on SIGTERM before it is killed).
+const STOP_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The repository root (where `Cargo.toml` lives).
 pub fn repo_root() -> PathBuf {
@@ -41,6 +46,8 @@ pub fn bin_dir() -> PathBuf {
 pub struct Launcher {
     child: Child,
     stdin: Option<ChildStdin>,
+    /// The launcher's acknowledgement lines (`READY ...`, `STOPPED ...`), in order.
+    acks: Mutex<mpsc::Receiver<String>>,
     /// The admin kubeconfig the launcher wrote (inside its state directory).
     pub kubeconfig: PathBuf,
     /// The kube-apiserver URL, `https://127.0.0.1:<port>`.
@@ -55,6 +62,12 @@ impl Launcher {
     /// Starts a launcher and blocks until it reports `READY`. The launcher exits when the
     /// returned value's stdin pipe closes, including when this process dies.
     pub fn start() -> Result<Self, String> {
+        Launcher::start_with_args(&[])
+    }
+
+    /// [`Launcher::start`] with launcher flags, e.g. `-controller-manager=false` or
+    /// `-apiserver-arg=--watch-cache=false` (see `launcher -h`).
+    pub fn start_with_args(args: &[&str]) -> Result<Self, String> {
         let bin = check_built()?;
         let logs = cluster_dir().join("logs");
         std::fs::create_dir_all(&logs).map_err(|e| format!("creating {}: {e}", logs.display()))?;
@@ -63,21 +76,29 @@ impl Launcher {
         let stderr = std::fs::File::create(&log).map_err(|e| format!("creating {}: {e}", log.display()))?;
 
         let mut child = Command::new(bin.join("launcher"))
+            .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(stderr)
             .spawn()
             .map_err(|e| format!("spawning {}: {e}", bin.join("launcher").display()))?;
         let stdin = child.stdin.take();
-        let ready = child.stdout.take().map(read_ready_line);
-        let line = match ready.map(|rx| rx.recv_timeout(READY_TIMEOUT)) {
-            Some(Ok(line)) => line,
-            Some(Err(mpsc::RecvTimeoutError::Timeout)) => {
+        let Some(acks) = child.stdout.take().map(read_acks) else {
+            return Err("the launcher has no stdout pipe".into());
+        };
+        let line = match acks.recv_timeout(READY_TIMEOUT) {
+            Ok(line) if line.starts_with("READY ") => line,
+            Ok(line) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(failure(&log, &format!("said {line:?} before READY")));
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {
                 let _ = child.kill();
                 let _ = child.wait();
                 return Err(failure(&log, &format!("not ready after {READY_TIMEOUT:?}")));
             }
-            _ => {
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
                 let status = child.wait().map(|s| s.to_string()).unwrap_or_else(|e| e.to_string());
                 return Err(failure(&log, &format!("exited before READY ({status})")));
             }
@@ -95,7 +116,45 @@ impl Launcher {
             log,
             child,
             stdin,
+            acks: Mutex::new(acks),
         })
+    }
+
+    /// Stops kube-controller-manager, kube-apiserver and etcd, keeping etcd's data and the PKI
+    /// (SIGUSR1), and blocks until the launcher acknowledges it. Returns how long that took.
+    pub fn stop_control_plane(&self) -> Result<Duration, String> {
+        self.signal_and_wait("USR1", "STOPPED", STOP_TIMEOUT).map(|(took, _)| took)
+    }
+
+    /// Starts a stopped control plane again on the same ports with the same data (SIGUSR2), and
+    /// blocks until the launcher reports it `READY` again: `/readyz` is OK, and
+    /// kube-controller-manager collects garbage. The kubeconfig stays valid. Returns how long it took.
+    pub fn start_control_plane(&self) -> Result<Duration, String> {
+        let (took, line) = self.signal_and_wait("USR2", "READY", READY_TIMEOUT)?;
+        if !line.split_whitespace().any(|field| field.strip_prefix("url=") == Some(self.url.as_str())) {
+            return Err(format!("the control plane came back at another address than {}: {line}", self.url));
+        }
+        Ok(took)
+    }
+
+    /// Sends `signal` and waits up to `timeout` for the acknowledgement line starting with `ack`.
+    fn signal_and_wait(&self, signal: &str, ack: &str, timeout: Duration) -> Result<(Duration, String), String> {
+        let acks = self.acks.lock().map_err(|_| "a previous control-plane restart panicked".to_string())?;
+        let started = Instant::now();
+        let sent = Command::new("kill").arg(format!("-{signal}")).arg(self.pid().to_string()).status();
+        if !sent.as_ref().is_ok_and(|s| s.success()) {
+            return Err(format!("kill -{signal} {}: {sent:?}", self.pid()));
+        }
+        match acks.recv_timeout(timeout) {
+            Ok(line) if line.split_whitespace().next() == Some(ack) => Ok((started.elapsed(), line)),
+            Ok(line) => Err(failure(&self.log, &format!("answered SIG{signal} with {line:?}, not {ack}"))),
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                Err(failure(&self.log, &format!("did not answer SIG{signal} with {ack} within {timeout:?}")))
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                Err(failure(&self.log, &format!("exited instead of answering SIG{signal} with {ack}")))
+            }
+        }
     }
 
     /// The launcher's process id.
@@ -144,14 +203,15 @@ fn check_built() -> Result<PathBuf, String> {
     }
 }
 
-/// Reads the launcher's stdout on a thread: sends the `READY` line, then keeps draining so the
-/// launcher can never block on a full pipe. The channel closes if stdout ends first.
-fn read_ready_line(stdout: impl Read + Send + 'static) -> mpsc::Receiver<String> {
+/// Reads the launcher's stdout on a thread and sends each acknowledgement line (`READY ...`,
+/// `STOPPED ...`); it drains everything, so the launcher can never block on a full pipe. The
+/// channel closes when stdout ends (the launcher exited).
+fn read_acks(stdout: impl Read + Send + 'static) -> mpsc::Receiver<String> {
     let (tx, rx) = mpsc::channel();
     thread::spawn(move || {
         for line in BufReader::new(stdout).lines() {
             let Ok(line) = line else { break };
-            if line.starts_with("READY ") {
+            if line.starts_with("READY ") || line.starts_with("STOPPED ") {
                 let _ = tx.send(line);
             }
         }
