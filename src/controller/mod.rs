@@ -67,7 +67,7 @@ pub async fn run<A: RouteApi>(
     let claims = Arc::new(index::ClaimIndex::new(config.region.clone()));
     let indexing = claims.clone();
     let stream = watcher(routes, watch_config)
-        .default_backoff()
+        .backoff(watch_backoff())
         .modify(|route| kube::ResourceExt::managed_fields_mut(route).clear())
         .inspect_ok(move |event| indexing.apply(event))
         .reflect(writer)
@@ -107,6 +107,8 @@ pub async fn run<A: RouteApi>(
     let poll = Duration::from_secs(config.secret_poll_seconds.max(1));
     tokio::spawn(rotation::poll(ctx.clone(), poll, rotated));
     Controller::for_stream(stream, reader)
+        // The controller backs off its trigger stream too (kube's default, up to 30 s): the same cap.
+        .trigger_backoff(watch_backoff())
         .with_config(ControllerConfig::default().concurrency(config.concurrency))
         .reconcile_on(rotations)
         .graceful_shutdown_on(shutdown)
@@ -155,4 +157,64 @@ fn paused(obj: &VpcRoute) -> Option<u64> {
 /// A predicate that changes when deletion starts.
 fn deletion(obj: &VpcRoute) -> Option<u64> {
     obj.meta().deletion_timestamp.as_ref().map(|_| 1)
+}
+
+/// How the watch retries after an error: like kube-runtime's default (0.8 s doubling, with
+/// jitter), but capped at 3 s (plus up to as much jitter: at most 6 s) instead of 30 s, so after
+/// an API-server outage the operator lists again within seconds of it coming back (every route
+/// still pending waits for that list); a list every few seconds during an outage is still
+/// gentle. Resets after a minute without errors.
+fn watch_backoff() -> kube::runtime::utils::ResetTimerBackoff<WatchBackoff> {
+    kube::runtime::utils::ResetTimerBackoff::new(WatchBackoff::new(), Duration::from_secs(60))
+}
+
+/// Exponential backoff from 0.8 s to 3 s, each delay plus up to as much jitter, never giving up.
+struct WatchBackoff {
+    builder: backon::ExponentialBuilder,
+    current: backon::ExponentialBackoff,
+}
+
+impl WatchBackoff {
+    fn new() -> WatchBackoff {
+        use backon::BackoffBuilder;
+        let builder = backon::ExponentialBuilder::new()
+            .with_min_delay(Duration::from_millis(800))
+            .with_max_delay(Duration::from_secs(3))
+            .with_factor(2.0)
+            .with_jitter()
+            .without_max_times();
+        WatchBackoff { builder, current: builder.build() }
+    }
+}
+
+impl Iterator for WatchBackoff {
+    type Item = Duration;
+
+    fn next(&mut self) -> Option<Duration> {
+        self.current.next()
+    }
+}
+
+impl kube::runtime::utils::Backoff for WatchBackoff {
+    fn reset(&mut self) {
+        use backon::BackoffBuilder;
+        self.current = self.builder.build();
+    }
+}
+
+#[cfg(test)]
+mod watch_backoff_tests {
+    use super::*;
+    use kube::runtime::utils::Backoff;
+
+    #[test]
+    fn the_watch_retries_forever_within_six_seconds_and_starts_small_again_after_a_reset() {
+        let mut b = WatchBackoff::new();
+        let delays: Vec<Duration> = b.by_ref().take(50).collect();
+        assert_eq!(delays.len(), 50, "never gives up");
+        assert!(delays.iter().all(|d| *d <= Duration::from_secs(6)), "{delays:?}");
+        assert!(delays[49] >= Duration::from_secs(3), "reaches the cap: {:?}", delays[49]);
+        b.reset();
+        assert!(b.next().is_some_and(|d| d < Duration::from_secs(2)), "small again after a reset");
+    }
 }
