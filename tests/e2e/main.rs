@@ -16,4 +16,5 @@ mod import;
 mod lifecycle;
 mod operate;
 mod secrets;
+mod reliability;
 mod stress;
