@@ -7,6 +7,7 @@
 
 mod checker;
 mod r1;
+mod r2;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -148,4 +149,14 @@ async fn delete_each(env: &TestEnv, which: &[usize]) {
 /// How long convergence of `n` routes may take under trouble.
 fn convergence_budget(n: usize) -> Duration {
     Duration::from_secs(300) + Duration::from_millis(600) * u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// The published per-action rate limits of the backend under test (contract §2.5; 2.0: 20/s each).
+fn published_rate_limits() -> serde_json::Value {
+    let limits: BTreeMap<String, u32> = if crate::support::backend::is_v3() {
+        vpc_wire::v3::Action::ALL.into_iter().map(|a| (a.name().to_string(), a.published_rate_limit())).collect()
+    } else {
+        ["CreateRoute", "DeleteRoute", "DescribeRouteTable", "DescribeVpcEx"].map(|a| (a.to_string(), 20)).into()
+    };
+    serde_json::to_value(limits).unwrap()
 }
