@@ -8,6 +8,7 @@
 mod checker;
 mod r1;
 mod r2;
+mod soak;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
