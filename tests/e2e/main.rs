@@ -17,4 +17,3 @@ mod lifecycle;
 mod operate;
 mod secrets;
 mod reliability;
-mod stress;
