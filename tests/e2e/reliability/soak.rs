@@ -79,7 +79,8 @@ struct Watch {
     walk: LedgerWalk,
     since: BTreeMap<(&'static str, Key), Instant>,
     reported: BTreeSet<(&'static str, Key)>,
-    violations: usize,
+    /// One line per violation, with the time since the churn started.
+    violations: Vec<String>,
     /// Differences seen that went away within the grace period (convergence lag).
     transient: usize,
 }
@@ -99,13 +100,13 @@ impl Watch {
         }
     }
 
-    async fn check(&mut self, sim: &Sim, desired: &Desired, scope: &Scope, started: Instant) {
-        let elapsed = started.elapsed().as_secs_f64();
+    /// Looks once; returns the violations found this time.
+    async fn check(&mut self, sim: &Sim, desired: &Desired, scope: &Scope, started: Instant) -> &[String] {
+        let (elapsed, already) = (started.elapsed().as_secs_f64(), self.violations.len());
         let before = self.walk.duplicates.len();
         self.walk.catch_up(sim, scope).await;
         for duplicate in &self.walk.duplicates[before..] {
-            println!("soak violation at {elapsed:.1} s: {duplicate}");
-            self.violations += 1;
+            self.violations.push(format!("soak violation at {elapsed:.1} s: {duplicate}"));
         }
         let findings = compare(&self.walk, &routes_in(sim, scope).await, desired, scope);
         let now: BTreeSet<(&'static str, Key)> =
@@ -114,13 +115,15 @@ impl Watch {
         for m in now {
             let first = *self.since.entry(m.clone()).or_insert_with(Instant::now);
             if first.elapsed() > self.grace && self.reported.insert(m.clone()) {
-                println!(
-                    "soak violation at {elapsed:.1} s: {} {} {} for more than {:?}",
-                    m.0, m.1.0, m.1.1, self.grace
+                let (what, (table, destination)) = (m.0, &m.1);
+                let line = format!(
+                    "soak violation at {elapsed:.1} s: {what} {table} {destination} for more than {:?}",
+                    self.grace
                 );
-                self.violations += 1;
+                self.violations.push(line);
             }
         }
+        &self.violations[already..]
     }
 }
 
@@ -165,7 +168,9 @@ async fn soak_random_churn_under_faults_keeps_the_emulator_as_desired_and_memory
         let changed = churn.step(&env, &fleet).await;
         watch.changed(&fleet.key(changed));
         if Instant::now() >= next_check {
-            watch.check(&sim, &churn.desired(&fleet), &scope, started).await;
+            for violation in watch.check(&sim, &churn.desired(&fleet), &scope, started).await {
+                println!("{violation}");
+            }
             next_check = Instant::now() + CHECK_EVERY;
         }
     }
@@ -181,12 +186,12 @@ async fn soak_random_churn_under_faults_keeps_the_emulator_as_desired_and_memory
         backend::api(),
         started.elapsed().as_secs(),
         churn.changes,
-        watch.violations,
+        watch.violations.len(),
         watch.transient,
         live.len(),
         gone.len()
     );
-    assert_eq!(watch.violations, 0, "violations during the churn (printed above)");
+    assert!(watch.violations.is_empty(), "violations during the churn:\n{}", watch.violations.join("\n"));
     assert!(findings.is_clean(), "{}", findings.details());
     assert_eq!((created, vanished), (live.len(), gone.len()), "every live route Created, every deleted one gone");
     assert!(rss_end <= rss_start * 1.5 + 16.0, "RSS grew from {rss_start:.1} to {rss_end:.1} MiB");
@@ -200,13 +205,13 @@ async fn the_watch_reports_a_difference_once_it_outlasts_the_grace_period_and_a_
     let mut watch = Watch { grace: Duration::from_millis(50), ..Watch::default() };
     let started = Instant::now();
     watch.check(&sim, &desired, &fleet.scope(), started).await;
-    assert_eq!(watch.violations, 0, "a difference just seen may be convergence lag");
+    assert!(watch.violations.is_empty(), "a difference just seen may be convergence lag");
     tokio::time::sleep(Duration::from_millis(100)).await;
     watch.changed(&fleet.key(0));
     watch.check(&sim, &desired, &fleet.scope(), started).await;
-    assert_eq!((watch.violations, watch.transient), (0, 1), "a change to the route starts its grace again");
+    assert_eq!((watch.violations.len(), watch.transient), (0, 1), "a change to the route starts its grace again");
     tokio::time::sleep(Duration::from_millis(100)).await;
-    watch.check(&sim, &desired, &fleet.scope(), started).await;
-    watch.check(&sim, &desired, &fleet.scope(), started).await;
-    assert_eq!(watch.violations, 1, "the missing route is a violation once, after the grace period");
+    assert_eq!(watch.check(&sim, &desired, &fleet.scope(), started).await.len(), 1);
+    assert!(watch.check(&sim, &desired, &fleet.scope(), started).await.is_empty(), "reported once");
+    assert!(watch.violations[0].contains("missing rtb-rel00 10.128.0.0/24"), "{:?}", watch.violations);
 }
