@@ -6,6 +6,7 @@
 //! README lists the full-size commands. This module holds what the scenarios share.
 
 mod checker;
+mod late_create;
 mod r1;
 mod r2;
 mod soak;
@@ -117,25 +118,41 @@ async fn ready(env: &TestEnv) -> BTreeMap<String, (String, String)> {
     items.iter().filter_map(current).collect()
 }
 
-/// How many of `live` are Ready=True for their current generation, how many of them with reason
-/// `Created`, and how many of `gone` no longer exist.
-async fn tally(env: &TestEnv, live: &[usize], gone: &[usize]) -> (usize, usize, usize) {
+/// Where the resources of a scenario stand.
+struct Tally {
+    /// Live resources Ready=True for their current generation.
+    up: usize,
+    /// Of those, the ones with reason `Created`.
+    created: usize,
+    /// Deleted resources that no longer exist.
+    vanished: usize,
+    /// Live resources not Ready=True with reason `Created`: "name status reason".
+    not_created: Vec<String>,
+}
+
+/// Counts which of `live` are Ready (and `Created`) and which of `gone` no longer exist.
+async fn tally(env: &TestEnv, live: &[usize], gone: &[usize]) -> Tally {
     let ready = ready(env).await;
     let names =
         api(&env.client, &env.namespace).list(&ListParams::default()).await.map(|l| l.items).unwrap_or_default();
     let exists: std::collections::BTreeSet<String> = names.into_iter().filter_map(|o| o.metadata.name).collect();
     let state = |i: &usize| ready.get(&name(*i));
-    let up = live.iter().filter(|i| state(i).is_some_and(|(s, _)| s == "True")).count();
-    let created = live.iter().filter(|i| state(i).is_some_and(|(s, r)| s == "True" && r == "Created")).count();
-    (up, created, gone.iter().filter(|i| !exists.contains(&name(**i))).count())
+    let not_created = live.iter().filter(|i| state(i).is_none_or(|(s, r)| s != "True" || r != "Created"));
+    let not_created = not_created.map(|i| format!("{} {:?}", name(*i), state(i))).collect();
+    Tally {
+        up: live.iter().filter(|i| state(i).is_some_and(|(s, _)| s == "True")).count(),
+        created: live.iter().filter(|i| state(i).is_some_and(|(s, r)| s == "True" && r == "Created")).count(),
+        vanished: gone.iter().filter(|i| !exists.contains(&name(**i))).count(),
+        not_created,
+    }
 }
 
 /// Waits until every one of `live` is Ready=True and every one of `gone` no longer exists.
 async fn wait_converged(env: &TestEnv, live: &[usize], gone: &[usize], timeout: Duration) {
     let what = format!("{} routes Ready and {} deleted resources gone", live.len(), gone.len());
     wait_for(&what, timeout, || async {
-        let (up, _, vanished) = tally(env, live, gone).await;
-        (up == live.len() && vanished == gone.len()).then_some(())
+        let t = tally(env, live, gone).await;
+        (t.up == live.len() && t.vanished == gone.len()).then_some(())
     })
     .await
 }

@@ -24,8 +24,8 @@ async fn kill_repeatedly(op: &mut Operator, env: &TestEnv, least: usize, live: &
         let wait = rand::rng().random_range(100..700);
         tokio::time::sleep(Duration::from_millis(wait)).await;
         if kills >= least {
-            let (up, _, vanished) = tally(env, live, gone).await;
-            if (up, vanished) == (live.len(), gone.len()) {
+            let t = tally(env, live, gone).await;
+            if (t.up, t.vanished) == (live.len(), gone.len()) {
                 break;
             }
         }
@@ -64,7 +64,8 @@ async fn r1_routes_are_created_and_deleted_exactly_once_while_the_operator_is_ki
         deleted: gone.iter().map(|i| fleet.key(*i)).collect(),
     };
     let findings = verify(&sim, &desired, &fleet.scope()).await;
-    let (_, created, vanished) = tally(&env, &live, &gone).await;
+    let t = tally(&env, &live, &gone).await;
+    let (created, vanished) = (t.created, t.vanished);
     println!(
         "R1 api={}: {n} routes / {} tables, {kills} kills, {findings}, {vanished}/{} deleted resources gone, \
          {created}/{} Created, {} s",
@@ -75,6 +76,11 @@ async fn r1_routes_are_created_and_deleted_exactly_once_while_the_operator_is_ki
         started.elapsed().as_secs()
     );
     assert!(findings.is_clean(), "{}", findings.details());
-    assert_eq!((created, vanished), (live.len(), gone.len()), "every live route Created, every deleted one gone");
+    assert_eq!(
+        (created, vanished),
+        (live.len(), gone.len()),
+        "every live route Created, every deleted one gone; not Created: {:?}",
+        t.not_created
+    );
     assert!(kills >= least, "the operator was killed only {kills} times");
 }

@@ -179,7 +179,8 @@ async fn soak_random_churn_under_faults_keeps_the_emulator_as_desired_and_memory
     let gone: Vec<usize> = churn.deleted.iter().copied().collect();
     wait_converged(&env, &live, &gone, convergence_budget(live.len())).await;
     let findings = verify(&sim, &churn.desired(&fleet), &scope).await;
-    let (_, created, vanished) = tally(&env, &live, &gone).await;
+    let t = tally(&env, &live, &gone).await;
+    let (created, vanished) = (t.created, t.vanished);
     println!(
         "Soak api={}: {} s, {} changes, {} violations ({} differences seen and gone within {GRACE:?}), final: {findings}, {created}/{} Created, {vanished}/{} deleted \
          resources gone, RSS {rss_start:.0}→{rss_end:.0} MiB",
@@ -193,7 +194,12 @@ async fn soak_random_churn_under_faults_keeps_the_emulator_as_desired_and_memory
     );
     assert!(watch.violations.is_empty(), "violations during the churn:\n{}", watch.violations.join("\n"));
     assert!(findings.is_clean(), "{}", findings.details());
-    assert_eq!((created, vanished), (live.len(), gone.len()), "every live route Created, every deleted one gone");
+    assert_eq!(
+        (created, vanished),
+        (live.len(), gone.len()),
+        "every live route Created, every deleted one gone; not Created: {:?}",
+        t.not_created
+    );
     assert!(rss_end <= rss_start * 1.5 + 16.0, "RSS grew from {rss_start:.1} to {rss_end:.1} MiB");
 }
 
