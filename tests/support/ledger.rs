@@ -52,6 +52,8 @@ pub struct Desired {
 /// What the ledger says about one (table, destination) so far.
 #[derive(Debug, Default)]
 struct History {
+    /// Every in-scope entry about it, one line each.
+    lines: Vec<String>,
     created: bool,
     console_since_create: bool,
     last_removal: Option<(Source, Hop)>,
@@ -66,6 +68,27 @@ pub struct LedgerWalk {
     pub writes: usize,
     /// One line per duplicate create: seq, time, key, hop, request id.
     pub duplicates: Vec<String>,
+}
+
+/// One entry as a line of evidence.
+fn evidence(entry: &Entry) -> String {
+    let hop = &entry.hop;
+    let was =
+        entry.previous.as_ref().map(|p| format!(" (was {} {}:{})", p.destination_cidr_block, p.next_type, p.next_hub));
+    format!(
+        "seq {} at {} ms: {:?} by {} ({:?}) {} {}:{}{} route {} request {}",
+        entry.seq,
+        entry.unix_ms,
+        entry.change,
+        entry.action,
+        entry.source,
+        hop.destination_cidr_block,
+        hop.next_type,
+        hop.next_hub,
+        was.unwrap_or_default(),
+        entry.route_item_id,
+        entry.request_id
+    )
 }
 
 fn hop_of(hop: &WireHop) -> Hop {
@@ -91,7 +114,8 @@ impl LedgerWalk {
             let mut touched = false;
             if let Some(hop) = left.filter(in_scope) {
                 touched = true;
-                let history = self.history(&entry.route_table_id, hop);
+                let history = self.history_mut(&entry.route_table_id, hop);
+                history.lines.push(evidence(entry));
                 history.last_removal = Some((entry.source, hop_of(hop)));
                 history.console_since_create |= entry.source == Source::Console;
             }
@@ -104,14 +128,15 @@ impl LedgerWalk {
         self.duplicates.len() - before
     }
 
-    fn history(&mut self, table: &str, hop: &WireHop) -> &mut History {
+    fn history_mut(&mut self, table: &str, hop: &WireHop) -> &mut History {
         self.keys.entry((table.to_string(), hop.destination_cidr_block.clone())).or_default()
     }
 
     /// A route arrived at its destination (`arrived`), or changed there.
     fn arrive_or_change(&mut self, entry: &Entry, arrived: bool) {
         let console = entry.source == Source::Console;
-        let history = self.history(&entry.route_table_id, &entry.hop);
+        let history = self.history_mut(&entry.route_table_id, &entry.hop);
+        history.lines.push(evidence(entry));
         if !arrived {
             history.console_since_create |= console;
             return;
@@ -122,7 +147,7 @@ impl LedgerWalk {
             Some((source, removed)) => *source == Source::Api && *removed == hop,
         };
         let duplicate = !console && history.created && !history.console_since_create && unexplained;
-        *history = History { created: true, console_since_create: console, last_removal: None };
+        (history.created, history.console_since_create, history.last_removal) = (true, console, None);
         if duplicate {
             let (table, destination) = (&entry.route_table_id, &entry.hop.destination_cidr_block);
             self.duplicates.push(format!(
@@ -130,6 +155,11 @@ impl LedgerWalk {
                 entry.seq, entry.unix_ms, entry.action, hop.0, hop.1, entry.request_id
             ));
         }
+    }
+
+    /// The ledger's entries about `key` so far, one line each.
+    pub fn history(&self, key: &Key) -> &[String] {
+        self.keys.get(key).map_or(&[], |h| &h.lines)
     }
 
     /// Reads the entries the emulator recorded since the last call.
@@ -158,6 +188,8 @@ pub struct Findings {
     pub deleted: usize,
     /// In-scope ledger entries.
     pub writes: usize,
+    /// The ledger's history of the first few keys found wrong.
+    pub evidence: Vec<String>,
 }
 
 impl Findings {
@@ -173,11 +205,11 @@ impl Findings {
         all.flat_map(|(what, keys)| keys.iter().map(move |k| (what, k))).collect()
     }
 
-    /// Up to 20 lines naming what is wrong.
+    /// Up to 20 lines naming what is wrong, then the ledger's history of the first few.
     pub fn details(&self) -> String {
         let mismatches = self.mismatches().into_iter().map(|(what, (t, d))| format!("{what}: {t} {d}"));
         let lines: Vec<String> = self.duplicates.iter().cloned().chain(mismatches).take(20).collect();
-        lines.join("\n")
+        [lines, self.evidence.clone()].concat().join("\n")
     }
 }
 
@@ -227,6 +259,11 @@ pub fn compare(
     for key in present.keys().filter(|k| !desired.live.contains_key(*k)) {
         let list = if desired.deleted.contains(key) { &mut findings.not_gone } else { &mut findings.orphans };
         list.push(key.clone());
+    }
+    let flagged: Vec<Key> = findings.mismatches().into_iter().map(|(_, k)| k.clone()).take(5).collect();
+    for key in flagged {
+        findings.evidence.push(format!("ledger of {} {}:", key.0, key.1));
+        findings.evidence.extend(walk.history(&key).iter().map(|l| format!("  {l}")));
     }
     findings
 }

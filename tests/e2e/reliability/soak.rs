@@ -116,9 +116,10 @@ impl Watch {
             let first = *self.since.entry(m.clone()).or_insert_with(Instant::now);
             if first.elapsed() > self.grace && self.reported.insert(m.clone()) {
                 let (what, (table, destination)) = (m.0, &m.1);
+                let (grace, history) = (self.grace, self.walk.history(&m.1).join("; "));
                 let line = format!(
-                    "soak violation at {elapsed:.1} s: {what} {table} {destination} for more than {:?}",
-                    self.grace
+                    "soak violation at {elapsed:.1} s: {what} {table} {destination} for more than {grace:?}; \
+                     ledger: {history}"
                 );
                 self.violations.push(line);
             }
