@@ -15,5 +15,5 @@ mod day2;
 mod import;
 mod lifecycle;
 mod operate;
-mod secrets;
 mod reliability;
+mod secrets;
