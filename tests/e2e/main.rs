@@ -15,7 +15,7 @@ mod day2;
 mod import;
 mod lifecycle;
 mod operate;
+mod reliability;
 mod restarts;
 mod secrets;
-mod stress;
 mod writes;

@@ -5,6 +5,7 @@
 
 pub mod backend;
 pub mod cluster;
+pub mod ledger;
 pub mod operator;
 pub mod policy;
 pub mod routes;

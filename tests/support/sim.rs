@@ -203,6 +203,17 @@ impl Sim {
         serde_json::from_value(self.get_json("/_sim/calls").await).unwrap()
     }
 
+    /// `GET /_sim/ledger?since=N`: the successful writes numbered above `since`.
+    pub async fn ledger(&self, since: u64) -> Vec<vpc_sim::ledger::Entry> {
+        #[derive(serde::Deserialize)]
+        struct Answer {
+            entries: Vec<vpc_sim::ledger::Entry>,
+        }
+        let answer: Answer =
+            serde_json::from_value(self.get_json(&format!("/_sim/ledger?since={since}")).await).unwrap();
+        answer.entries
+    }
+
     /// `POST /_sim/calls/reset`.
     pub async fn reset_calls(&self) {
         self.send_json(reqwest::Method::POST, "/_sim/calls/reset", None).await;

@@ -16,6 +16,7 @@ use crate::app::App;
 use crate::auth::{self, Signed};
 use crate::describe;
 use crate::faults::{FaultKind, Plan};
+use crate::ledger::{Source, Write};
 use crate::params::Params;
 use crate::reply::{self, ApiError, Empty};
 use crate::server::ConnHandle;
@@ -185,7 +186,8 @@ fn run(app: &App, action: Action, secret_id: &str, params: &Params, request_id: 
         Action::CreateRoute | Action::DeleteRoute => {
             let target = Target { vpc_id: params.required("vpcId")?, table_id: params.required("routeTableId")? };
             let entries = params.route_set()?;
-            let routes = app.mutate(|cloud| {
+            let write = Write { action: params.required("Action")?, source: Source::Api, request_id };
+            let routes = app.mutate(write, |cloud| {
                 let quota = cloud.route_quota;
                 let (region, ids) = cloud.region_and_ids(secret_id, region);
                 match action {

@@ -1,6 +1,7 @@
-//! The emulator's shared state behind locks: the cloud, the replay guard, faults, rate limits and
-//! call counts, plus the optional state file. Its only I/O is reading that file at start and
-//! saving it at start and after every change.
+//! The emulator's shared state behind locks: the cloud, the ledger of successful writes, the
+//! replay guard, faults, rate limits and call counts, plus the optional state file. Its only I/O
+//! is reading that file (and the ledger's) at start, and saving it (and appending to the
+//! ledger's) at start and after every change.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -10,6 +11,7 @@ use vpc_wire::v2::codes::{self, desc};
 
 use crate::auth::ReplayGuard;
 use crate::faults::{FaultError, Faults, RateLimits};
+use crate::ledger::{self, Ledger, Write};
 use crate::model::Cloud;
 use crate::persist::{self, PersistError};
 use crate::reply::ApiError;
@@ -59,6 +61,7 @@ impl From<NotSaved> for ApiError {
 #[derive(Debug)]
 pub struct App {
     cloud: Mutex<Cloud>,
+    ledger: Mutex<Ledger>,
     replay: Mutex<ReplayGuard>,
     control: Mutex<Control>,
     identity: Mutex<Identity>,
@@ -79,17 +82,23 @@ impl App {
             control.faults.add(spec).map_err(|source| AppError::Fault { index, source })?;
         }
         control.rates.set(rate_limits);
+        let mut ledger = Ledger::default();
         if let Some(path) = &state_file {
-            if let Some(snap) = persist::load(path)? {
+            let restored = persist::load(path)?;
+            let keep = restored.is_some();
+            if let Some(snap) = restored {
                 let tables = persist::restore(&mut cloud, snap);
                 cloud.fill_ids();
                 tracing::info!(path = %path.display(), tables, "restored routes from the state file");
             }
             // Written now so that an unwritable path stops the start instead of failing every change.
             persist::save(path, &persist::snapshot(&cloud))?;
+            // The ledger goes with the routes: kept when they are restored, emptied when not.
+            ledger = Ledger::open(ledger::file_for(path), keep)?;
         }
         Ok(App {
             cloud: Mutex::new(cloud),
+            ledger: Mutex::new(ledger),
             replay: Mutex::new(ReplayGuard::default()),
             control: Mutex::new(control),
             identity: Mutex::new(identity),
@@ -100,6 +109,11 @@ impl App {
     /// The cloud, for reading.
     pub fn cloud(&self) -> MutexGuard<'_, Cloud> {
         lock(&self.cloud)
+    }
+
+    /// The ledger of successful writes.
+    pub fn ledger(&self) -> MutexGuard<'_, Ledger> {
+        lock(&self.ledger)
     }
 
     /// The replay guard.
@@ -117,17 +131,24 @@ impl App {
         lock(&self.control)
     }
 
-    /// Applies a change; when it succeeds and there is a state file, saves the new state before
-    /// answering, so a restart after a success keeps the change.
-    pub fn mutate<R, E: From<NotSaved>>(&self, change: impl FnOnce(&mut Cloud) -> Result<R, E>) -> Result<R, E> {
+    /// Applies a change; when it succeeds, records what it changed in the ledger and, when there
+    /// is a state file, saves the new state before answering, so a restart after a success keeps
+    /// the change. `write` says which write the change is.
+    pub fn mutate<R, E: From<NotSaved>>(
+        &self,
+        write: Write<'_>,
+        change: impl FnOnce(&mut Cloud) -> Result<R, E>,
+    ) -> Result<R, E> {
         let mut cloud = self.cloud();
+        let before = ledger::index(&cloud);
         let result = change(&mut cloud)?;
-        if let Some(path) = &self.state_file {
-            if let Err(error) = persist::save(path, &persist::snapshot(&cloud)) {
-                tracing::error!(error = &error as &dyn std::error::Error, "state file not written");
-                return Err(NotSaved.into());
-            }
+        let entries = ledger::diff(write, &before, &ledger::index(&cloud));
+        let recorded = self.ledger().record(entries);
+        let saved = self.state_file.as_ref().map_or(Ok(()), |path| persist::save(path, &persist::snapshot(&cloud)));
+        let failures: Vec<PersistError> = [recorded.err(), saved.err()].into_iter().flatten().collect();
+        for error in &failures {
+            tracing::error!(error = error as &dyn std::error::Error, "state or ledger file not written");
         }
-        Ok(result)
+        if failures.is_empty() { Ok(result) } else { Err(NotSaved.into()) }
     }
 }

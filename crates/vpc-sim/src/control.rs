@@ -1,12 +1,12 @@
-//! The unsigned JSON control API under `/_sim/`: state, call counts, faults, rate limits and
-//! edits "by hand in the console". No I/O beyond saving the state file after an edit.
+//! The unsigned JSON control API under `/_sim/`: state, the ledger of successful writes, call
+//! counts, faults, rate limits and edits "by hand in the console". No I/O beyond saving the state file after an edit.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
@@ -14,6 +14,7 @@ use vpc_wire::domain::{NextType, Route};
 
 use crate::app::{App, NotSaved};
 use crate::faults::FaultSpec;
+use crate::ledger::{Source, Write};
 use crate::model::StoredRoute;
 use crate::persist;
 
@@ -21,6 +22,19 @@ use crate::persist;
 pub async fn state(State(app): State<Arc<App>>) -> Response {
     let snap = persist::snapshot(&app.cloud());
     Json(snap).into_response()
+}
+
+/// `GET /_sim/ledger[?since=N]`: `{"entries": [...]}`, every ledger entry numbered above N
+/// (default 0: all of them).
+pub async fn ledger(State(app): State<Arc<App>>, uri: Uri) -> Response {
+    let query = uri.query().unwrap_or_default().as_bytes();
+    let since = form_urlencoded::parse(query).find(|(k, _)| k == "since").map(|(_, v)| v.parse::<u64>());
+    let since = match since {
+        None => 0,
+        Some(Ok(n)) => n,
+        Some(Err(_)) => return bad_request("since must be a whole number"),
+    };
+    Json(json!({ "entries": app.ledger().since(since) })).into_response()
 }
 
 /// `GET /_sim/calls`: requests per `Action` value.
@@ -104,7 +118,11 @@ pub enum EditError {
 /// `POST /_sim/edit`.
 pub async fn edit(State(app): State<Arc<App>>, Json(edit): Json<Edit>) -> Response {
     tracing::info!(?edit, "edit by hand");
-    let outcome = app.mutate(|cloud| {
+    let action = match edit.op {
+        EditOp::Put => "ConsolePut",
+        EditOp::Delete => "ConsoleDelete",
+    };
+    let outcome = app.mutate(Write { action, source: Source::Console, request_id: "" }, |cloud| {
         let (region, ids) = cloud.region_and_ids(&edit.secret_id, &edit.region);
         let table = region.and_then(|r| r.table_mut(&edit.route_table_id)).ok_or_else(|| {
             EditError::NotFound(format!("no route table {} for that account and region", edit.route_table_id))

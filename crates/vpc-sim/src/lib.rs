@@ -15,6 +15,7 @@ pub mod auth;
 pub mod control;
 pub mod describe;
 pub mod faults;
+pub mod ledger;
 pub mod metadata;
 pub mod model;
 pub mod params;

@@ -44,6 +44,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route(API_PATH, get(api::handle).post(api::handle))
         .route(V3_PATH, get(v3_api::handle).post(v3_api::handle))
         .route("/_sim/state", get(control::state))
+        .route("/_sim/ledger", get(control::ledger))
         .route("/_sim/calls", get(control::calls))
         .route("/_sim/calls/reset", post(control::reset_calls))
         .route("/_sim/faults", post(control::add_fault).get(control::list_faults).delete(control::clear_faults))

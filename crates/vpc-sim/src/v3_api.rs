@@ -20,6 +20,7 @@ use crate::api::Outcome;
 use crate::api::{HTML_500, HTML_503, drop_connection};
 use crate::app::App;
 use crate::faults::{FaultKind, Plan};
+use crate::ledger::{Source, Write};
 use crate::reply;
 use crate::server::ConnHandle;
 use crate::v3_reply::{self, V3Error, parse_input};
@@ -144,10 +145,11 @@ fn run(
     input: Value,
     request_id: &str,
 ) -> Result<Response, V3Error> {
+    let write = Write { action: action.name(), source: Source::Api, request_id };
     match action {
         Action::CreateRoutes => {
             let request = parse_input(input)?;
-            let table = app.mutate(|cloud| {
+            let table = app.mutate(write, |cloud| {
                 let quota = cloud.route_quota;
                 let (region, ids) = cloud.region_and_ids(secret_id, region);
                 v3_routes::create(region, ids, quota, &request)
@@ -160,21 +162,23 @@ fn run(
         Action::DeleteRoutes => {
             let request = parse_input(input)?;
             let route_set =
-                app.mutate(|cloud| v3_routes::delete(cloud.region_and_ids(secret_id, region).0, &request))?;
+                app.mutate(write, |cloud| v3_routes::delete(cloud.region_and_ids(secret_id, region).0, &request))?;
             tracing::info!(request_id, %action, secret_id, deleted = route_set.len(), "routes deleted");
             Ok(v3_reply::success(request_id, &DeleteRoutesResponse { route_set }))
         }
         Action::ReplaceRoutes => {
             let request = parse_input(input)?;
             let (old_route_set, new_route_set) =
-                app.mutate(|cloud| v3_routes::replace(cloud.region_and_ids(secret_id, region).0, &request))?;
+                app.mutate(write, |cloud| v3_routes::replace(cloud.region_and_ids(secret_id, region).0, &request))?;
             tracing::info!(request_id, %action, secret_id, replaced = new_route_set.len(), "routes replaced");
             Ok(v3_reply::success(request_id, &ReplaceRoutesResponse { old_route_set, new_route_set }))
         }
         Action::EnableRoutes | Action::DisableRoutes => {
             let request = parse_input(input)?;
             let enabled = action == Action::EnableRoutes;
-            app.mutate(|cloud| v3_routes::set_enabled(cloud.region_and_ids(secret_id, region).0, &request, enabled))?;
+            app.mutate(write, |cloud| {
+                v3_routes::set_enabled(cloud.region_and_ids(secret_id, region).0, &request, enabled)
+            })?;
             Ok(v3_reply::success(request_id, &EmptyResponse {}))
         }
         Action::DescribeRouteTables => {

@@ -71,11 +71,16 @@ pub fn now() -> i64 {
 
 /// Starts the emulator with `world` (YAML) on a free port.
 pub fn start_with(world: &str) -> Sim {
+    start_with_state(world, None)
+}
+
+/// Starts the emulator with `world` (YAML) on a free port, keeping its routes in `state`.
+pub fn start_with_state(world: &str, state: Option<std::path::PathBuf>) -> Sim {
     let world = vpc_sim::world::parse(world).unwrap();
     let options = vpc_sim::Options {
         listen: "127.0.0.1:0".parse().unwrap(),
         world,
-        state: None,
+        state,
         tls: vpc_sim::TlsSource::Generate { ca_out: None },
     };
     let server = vpc_sim::Server::start(options, None).unwrap();
@@ -112,6 +117,18 @@ impl Sim {
 
     /// A TC3 POST with a JSON body, changed as `tweak` says.
     pub async fn tc3_tweaked(&self, key: Key, action: &str, body: Value, tweak: Tweak) -> Value {
+        self.tc3_sent(key, action, body, tweak).await.unwrap().json().await.unwrap()
+    }
+
+    /// A TC3 POST as [`Sim::tc3_tweaked`] sends it, answering what came back (an error when the
+    /// connection closed without an answer).
+    pub async fn tc3_sent(
+        &self,
+        key: Key,
+        action: &str,
+        body: Value,
+        tweak: Tweak,
+    ) -> Result<reqwest::Response, reqwest::Error> {
         let payload = serde_json::to_vec(&body).unwrap();
         let timestamp = now() + tweak.skew;
         let signed = Tc3Request::post_json(&self.host, &payload, timestamp);
@@ -131,7 +148,7 @@ impl Sim {
         if let Some(token) = tweak.token.or(key.token).filter(|_| !tweak.no_token) {
             request = request.header(header::TOKEN, token);
         }
-        request.body(payload).send().await.unwrap().json().await.unwrap()
+        request.body(payload).send().await
     }
 
     /// A TC3 GET with `query` (flattened, already percent-encoded where needed).
