@@ -135,6 +135,13 @@ pub struct RunArgs {
     /// Longest retry delay, seconds.
     #[arg(long, env = "VPCROUTE_RETRY_MAX_SECONDS", default_value_t = 300)]
     pub retry_max_seconds: u64,
+    /// How long a cloud write whose answer never came (a timeout, a lost answer, a crash
+    /// mid-call) may still be applied by the cloud, seconds. Until then its absence from the
+    /// table proves nothing: a create is retried (the cloud refuses a duplicate) and still
+    /// counted as this resource's, and a deleted resource is not released. Tencent documents no
+    /// bound; this is an assumed one, above any request timeout.
+    #[arg(long, env = "VPCROUTE_WRITE_LANDING_SECONDS", default_value_t = 60)]
+    pub write_landing_seconds: u64,
     /// Cloud API connect timeout, seconds.
     #[arg(long, env = "VPCROUTE_CONNECT_TIMEOUT_SECONDS", default_value_t = 5)]
     pub connect_timeout_seconds: u64,
@@ -182,6 +189,11 @@ impl RunArgs {
     /// Resync period.
     pub fn resync(&self) -> Duration {
         Duration::from_secs(self.resync_seconds.max(1))
+    }
+
+    /// How long an unanswered write may still land.
+    pub fn write_landing(&self) -> Duration {
+        Duration::from_secs(self.write_landing_seconds)
     }
 
     /// Retry period for permanent failures.

@@ -272,6 +272,11 @@ pub struct PendingWrite {
     /// For `Replace`: the route as it was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous: Option<OwnedRoute>,
+    /// When the write was recorded (RFC 3339). A write whose answer never came may still land
+    /// at the cloud for a while (`--write-landing-seconds`): until then, not finding it in the
+    /// table proves nothing, and the record stays.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
 }
 
 /// The kind of cloud write in flight.

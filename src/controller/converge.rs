@@ -87,14 +87,29 @@ pub async fn converge<A: RouteApi>(
 
 /// Resolves a write recorded as pending by reading the table afresh. Re-reading before any
 /// retry is what makes creates safe to repeat after a crash or a lost response.
+/// A write not in the table that may still land keeps its record (see [`landing_left`]).
 pub async fn settle_pending<A: RouteApi>(p: &mut Progress, ctx: &Context<A>, creds: &Credentials) -> Result<(), Stop> {
     let Some(pending) = p.pending().cloned() else { return Ok(()) };
+    let mut unresolved = false;
     if let Some((table, _)) = super::desired::located(&pending.route) {
         let view = read(ctx, creds, &table, Duration::ZERO).await?;
-        p.draft.route = settle(&pending, p.owned(), &view);
+        let may_land = landing_left(&pending, ctx.config.write_landing()).is_some();
+        let settled = settle(&pending, p.owned(), &view, may_land);
+        (p.draft.route, unresolved) = (settled.owned, settled.unresolved);
     }
-    p.draft.pending = None;
+    if !unresolved {
+        p.draft.pending = None;
+    }
     Ok(())
+}
+
+/// How much longer the cloud may still apply a pending write whose answer never came
+/// (`--write-landing-seconds` after it was recorded); `None` once that has passed, or for a
+/// record without a time (written by an older version).
+pub fn landing_left(pending: &PendingWrite, window: Duration) -> Option<Duration> {
+    let started = chrono::DateTime::parse_from_rfc3339(pending.started_at.as_deref()?).ok()?;
+    let age = chrono::Utc::now().signed_duration_since(started).to_std().unwrap_or(Duration::ZERO);
+    window.checked_sub(age).filter(|left| !left.is_zero())
 }
 
 /// A failed read of the table. A route that was in place stays `Ready=True` (nothing says it is
@@ -177,8 +192,12 @@ async fn create<A: RouteApi>(
         operation: PendingOperation::Create,
         route: d.owned(Origin::Created, &RouteIds::default()),
         previous: None,
+        started_at: Some(super::report::now()),
     };
     let doing = Readiness::not_ready(Reason::Creating, with_note(format!("creating route {}", d.route), note));
+    // An earlier attempt whose answer never came may still land: a refusal of this one must
+    // not make it forgotten (it would be Adopted, or left behind, when it lands).
+    let earlier = p.pending().filter(|w| w.operation == PendingOperation::Create).cloned();
     // Announced before the pending write, so the table's next batch waits for this route.
     let intent = ctx.cloud.intend_create(creds, &d.table);
     record_pending(p, ctx, pending, doing).await?;
@@ -195,7 +214,7 @@ async fn create<A: RouteApi>(
         }
         Err(e) => {
             if !e.is_transport() {
-                p.draft.pending = None;
+                p.draft.pending = earlier;
             }
             if e.reason == Reason::RouteAlreadyExists {
                 return Err(Stop::Resync(Readiness::not_ready(e.reason, e.describe())));
@@ -255,6 +274,7 @@ async fn replace<A: RouteApi>(
         operation: PendingOperation::Replace,
         route: d.owned(Origin::Created, ids),
         previous: Some(record(&d.table, old, origin, ids)),
+        started_at: Some(super::report::now()),
     };
     let doing = Readiness::not_ready(Reason::Replacing, format!("replacing route {old} with {}", d.route));
     record_pending(p, ctx, pending, doing).await?;

@@ -96,8 +96,27 @@ pub fn needs_fresh_view(step: &Step, owned: Option<&OwnedRoute>) -> bool {
     }
 }
 
-/// What status owns once a pending write is settled against a fresh view of its table.
-pub fn settle(pending: &PendingWrite, owned: Option<&OwnedRoute>, view: &TableView) -> Option<OwnedRoute> {
+/// What settling a pending write against a fresh view of its table found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settled {
+    /// What status owns now.
+    pub owned: Option<OwnedRoute>,
+    /// The write is not in the table but may still land: keep the pending record.
+    pub unresolved: bool,
+}
+
+/// Settles a pending write against a fresh view of its table. `may_land`: the write's answer
+/// never came and it is recent enough that the cloud may still apply it.
+pub fn settle(pending: &PendingWrite, owned: Option<&OwnedRoute>, view: &TableView, may_land: bool) -> Settled {
+    let resolved = |owned: Option<OwnedRoute>| Settled { owned, unresolved: false };
+    let holds_new = located(&pending.route).is_some_and(|(_, r)| view.at(&r.destination) == Some(&r));
+    let landed_or_refused = pending.operation == PendingOperation::Delete || holds_new;
+    let owned = settled_route(pending, owned, view);
+    if may_land && !landed_or_refused { Settled { owned, unresolved: true } } else { resolved(owned) }
+}
+
+/// What status owns once a pending write is settled (its outcome read from the table).
+fn settled_route(pending: &PendingWrite, owned: Option<&OwnedRoute>, view: &TableView) -> Option<OwnedRoute> {
     let holds = |rec: &OwnedRoute| located(rec).is_some_and(|(_, r)| view.at(&r.destination) == Some(&r));
     let with_view_ids = |rec: &OwnedRoute| {
         let mut rec = rec.clone();

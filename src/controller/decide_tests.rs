@@ -128,6 +128,7 @@ fn pending(op: PendingOperation, hub: &str, previous: Option<&str>) -> PendingWr
         operation: op,
         route: owned(hub, Origin::Created, &NONE),
         previous: previous.map(|h| owned(h, Origin::Created, &ids("rti-1"))),
+        started_at: None,
     }
 }
 
@@ -191,8 +192,32 @@ fn a_pending_write_is_settled_by_what_the_table_holds() {
         ),
     ];
     for (name, pending, owned, view, want) in cases {
-        assert_eq!(settle(&pending, owned, &view), want, "{name}");
+        let settled = settle(&pending, owned, &view, false);
+        assert_eq!(settled, Settled { owned: want, unresolved: false }, "{name}");
     }
+}
+
+#[test]
+fn a_write_that_may_still_land_stays_pending_until_the_table_shows_it() {
+    let was = owned("vpngw-a", Origin::Adopted, &ids("rti-1"));
+    let create = pending(PendingOperation::Create, "vpngw-a", None);
+    let replace = pending(PendingOperation::Replace, "vpngw-b", Some("vpngw-a"));
+    let delete = pending(PendingOperation::Delete, "vpngw-a", None);
+    let unresolved = |owned: Option<OwnedRoute>| Settled { owned, unresolved: true };
+    // Not in the table yet: nothing is concluded, the record stays.
+    assert_eq!(settle(&create, None, &view(&[]), true), unresolved(None));
+    assert_eq!(
+        settle(&replace, Some(&was), &view(&[(route("vpngw-a"), ids("rti-1"))]), true),
+        unresolved(Some(was.clone()))
+    );
+    assert_eq!(settle(&replace, Some(&was), &view(&[]), true), unresolved(None));
+    // Landed: settled as always.
+    let landed = settle(&create, None, &view(&[(route("vpngw-a"), ids("rti-5"))]), true);
+    assert_eq!(landed, Settled { owned: Some(owned("vpngw-a", Origin::Created, &ids("rti-5"))), unresolved: false });
+    // A delete is safe to repeat, so a route still there is simply still owned.
+    let mine = owned("vpngw-a", Origin::Created, &NONE);
+    let kept = settle(&delete, Some(&mine), &view(&[(route("vpngw-a"), NONE)]), true);
+    assert_eq!(kept, Settled { owned: Some(mine), unresolved: false });
 }
 
 #[test]

@@ -22,6 +22,11 @@ pub enum Error {
     /// The cloud answered in a way that contradicts itself; retried.
     #[error("inconsistent cloud state: {0}")]
     Inconsistent(String),
+    /// A deleted resource waits: a write of its whose answer never came may still land, and
+    /// releasing it now could leave that route behind. Retried once the cloud can no longer
+    /// apply the write (no backoff growth).
+    #[error("a write whose answer never came may still land; deciding in {0:?}")]
+    WriteMayLand(std::time::Duration),
     /// The finalizer helper failed.
     #[error("finalizer: {0}")]
     Finalizer(#[source] Box<kube::runtime::finalizer::Error<Error>>),
@@ -36,12 +41,25 @@ impl Error {
             Error::Credentials(_) => Reason::CredentialsNotFound.as_str(),
             Error::InvalidCredentials(_) => Reason::InvalidCredentials.as_str(),
             Error::Inconsistent(_) => Reason::CloudUnavailable.as_str(),
+            Error::WriteMayLand(_) => "WriteMayLand",
             Error::Finalizer(inner) => match inner.as_ref() {
                 kube::runtime::finalizer::Error::ApplyFailed(e) | kube::runtime::finalizer::Error::CleanupFailed(e) => {
                     e.reason()
                 }
                 _ => "FinalizerError",
             },
+        }
+    }
+
+    /// How long to wait before trying again, when the error itself says (not backoff).
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            Error::WriteMayLand(left) => Some(*left),
+            Error::Finalizer(inner) => match inner.as_ref() {
+                kube::runtime::finalizer::Error::CleanupFailed(e) => e.retry_after(),
+                _ => None,
+            },
+            _ => None,
         }
     }
 }

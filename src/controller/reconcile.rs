@@ -11,7 +11,7 @@ use kube::{Api, Resource, ResourceExt};
 use super::backoff::jitter;
 use super::claims::winner_over;
 use super::context::Context;
-use super::converge::{Stop, converge, read, settle_pending, stop};
+use super::converge::{Stop, converge, landing_left, read, settle_pending, stop};
 use super::decide::{Cleanup, DeleteStep, cleanup as cleanup_step, delete_step};
 use super::desired::{Desired, located};
 use super::errors::Error;
@@ -186,6 +186,12 @@ async fn cleanup<A: RouteApi>(obj: Arc<VpcRoute>, ctx: &Context<A>) -> Result<Ac
     }
     let creds = ctx.credentials.resolve(&obj.namespace().unwrap_or_default(), secret_name(&obj)).await?;
     settle_pending(&mut p, ctx, &creds).await.map_err(into_error)?;
+    if let Some(left) = p.pending().and_then(|w| landing_left(w, ctx.config.write_landing())) {
+        // A write whose answer never came may still land: releasing now could leave its route
+        // behind. Decide once the cloud can no longer apply it.
+        // Looked at again every few seconds: the route is deleted as soon as the table shows it.
+        return Err(Error::WriteMayLand(left.min(LANDING_RECHECK) + Duration::from_millis(200)));
+    }
     let Some(owned) = p.owned().cloned() else { return Ok(Action::await_change()) };
     let Some((table, _)) = located(&owned) else { return Ok(Action::await_change()) };
     let view = read(ctx, &creds, &table, Duration::ZERO).await.map_err(into_error)?;
@@ -209,6 +215,9 @@ async fn cleanup<A: RouteApi>(obj: Arc<VpcRoute>, ctx: &Context<A>) -> Result<Ac
     Ok(Action::await_change())
 }
 
+/// How often a deleted resource waiting for an unanswered write looks at its table again.
+const LANDING_RECHECK: Duration = Duration::from_secs(3);
+
 fn describe_owned(p: &Progress) -> String {
     p.owned().and_then(located).map(|(_, r)| r.to_string()).unwrap_or_else(|| "(unknown)".into())
 }
@@ -226,6 +235,10 @@ fn secret_name(obj: &VpcRoute) -> Option<&str> {
 
 /// Decides the retry delay after a failed reconcile: per-object exponential backoff.
 pub fn error_policy<A: RouteApi>(obj: Arc<VpcRoute>, err: &Error, ctx: Arc<Context<A>>) -> Action {
+    if let Some(wait) = err.retry_after() {
+        tracing::info!(vpcroute = %key_of(&obj), error = %err, retry_in = ?wait, "waiting");
+        return Action::requeue(wait);
+    }
     let delay = ctx.backoff.next_delay(&key_of(&obj));
     tracing::warn!(vpcroute = %key_of(&obj), reason = err.reason(), error = %err, retry_in = ?delay, "reconcile failed");
     Action::requeue(delay)

@@ -18,7 +18,8 @@ pub struct Operator {
 }
 
 /// Flags that make retries quick in tests (production defaults are seconds → minutes).
-pub const FAST_RETRY: &[&str] = &["--retry-base-ms", "100", "--retry-max-seconds", "2"];
+pub const FAST_RETRY: &[&str] =
+    &["--retry-base-ms", "100", "--retry-max-seconds", "2", "--write-landing-seconds", "10"];
 
 impl Operator {
     /// Starts the operator watching `env.namespace`, using the emulator with the demo account's

@@ -1,12 +1,12 @@
 //! Writes that land after the operator's client gave up on them (`--request-timeout-seconds`),
-//! one route at a time. A hop change that lands late, then a delete: passes. And two operator
-//! bugs the reliability runs found, reproduced deterministically and ignored until fixed (run
-//! them with `-- --ignored reliability::late_create`). Both come from one habit: a create whose
-//! answer never came is settled by one read of the table, while the cloud may still apply it.
-//! - The soak: a resource deleted in that window is released, and its route lands afterwards
-//!   and stays (an orphan).
-//! - R2 at 1000 routes (3 of 500 live routes): when the retry fails with another error, the late
-//!   route is later found and `Adopted`, though this resource made it.
+//! one route at a time: a hop change that lands late, then a delete; and the two operator bugs
+//! the reliability runs found, which came from one habit: a create whose answer never came was
+//! settled by one read of the table, while the cloud could still apply it (now the pending
+//! record stays for `--write-landing-seconds`):
+//! - the soak: a resource deleted in that window was released, and its route landed afterwards
+//!   and stayed (an orphan);
+//! - R2 at 1000 routes (3 of 500 live routes): when the retry failed with another error, the
+//!   late route was later found and `Adopted`, though this resource made it.
 
 use std::time::Duration;
 
@@ -37,7 +37,6 @@ async fn one_route(prefix: &str, retry_ms: &str, slow_create: bool) -> (Fleet, T
 }
 
 #[tokio::test]
-#[ignore = "operator bug: cleanup settles a timed-out create by one read while it can still land (orphan)"]
 async fn a_create_that_lands_after_its_resource_was_deleted_is_not_left_behind() {
     let (fleet, env, sim, _op) = one_route("late-orphan", "5000", true).await;
     wait_reason(&env.client, &env.namespace, "r0", "False", "CloudUnavailable").await;
@@ -53,7 +52,6 @@ async fn a_create_that_lands_after_its_resource_was_deleted_is_not_left_behind()
 }
 
 #[tokio::test]
-#[ignore = "operator bug: a timed-out create settled by a read before it lands is later adopted"]
 async fn a_timed_out_create_that_lands_after_a_failed_retry_is_owned_as_created_not_adopted() {
     // The retry at about 2.7 s fails with InternalError; the next, at about 4 s, finds the route.
     let (_fleet, env, sim, _op) = one_route("late-adopted", "700", true).await;
