@@ -62,13 +62,17 @@ pub async fn run<A: RouteApi>(
     if let Some(selector) = &config.selector {
         watch_config = watch_config.labels(selector);
     }
-    // The cache keeps no managedFields: the operator never reads them, and at 10,000 objects
-    // they are most of the memory.
+    // The cache keeps no managedFields and no last-applied copy: the operator never reads them,
+    // and at 10,000 objects they are most of the memory.
     let claims = Arc::new(index::ClaimIndex::new(config.region.clone()));
     let indexing = claims.clone();
     let stream = watcher(routes, watch_config)
         .backoff(watch_backoff())
-        .modify(|route| kube::ResourceExt::managed_fields_mut(route).clear())
+        .modify(|route| {
+            kube::ResourceExt::managed_fields_mut(route).clear();
+            // kubectl's client-side apply keeps a copy of the whole manifest here; never read.
+            kube::ResourceExt::annotations_mut(route).remove("kubectl.kubernetes.io/last-applied-configuration");
+        })
         .inspect_ok(move |event| indexing.apply(event))
         .reflect(writer)
         .applied_objects()
