@@ -61,7 +61,7 @@ pub async fn converge<A: RouteApi>(
             continue;
         }
         match step {
-            Step::InPlace(ids) => return Ok(still_ready(p, d, &ids)),
+            Step::InPlace(ids) => return in_place_unless_a_write_may_land(p, ctx, d, &ids),
             Step::Update { ids, have } => return update(p, ctx, d, creds, &ids, &have).await,
             Step::Create { drift } => match create(p, ctx, d, creds, drift).await {
                 Err(Stop::Resync(r)) if r.reason == Reason::RouteAlreadyExists => max_age = Duration::ZERO,
@@ -139,6 +139,30 @@ pub async fn read<A: RouteApi>(
         Ok(view) => Ok(view),
         Err(e) if e.is_not_found() => Ok(std::sync::Arc::default()),
         Err(e) => Err(stop(e)),
+    }
+}
+
+/// How often a resource with an unanswered write that may still land looks at its table again.
+pub const LANDING_RECHECK: Duration = Duration::from_secs(3);
+
+/// The route is as desired; but while an earlier write whose answer never came may still land
+/// (a 2.0 hop change's delete, say, after the spec went back), that can change: Ready stays
+/// True, `Synced=False` says why, the record stays, and the table is looked at again shortly.
+#[allow(clippy::result_large_err, reason = "the Result every converge step returns (the async ones are not linted)")]
+fn in_place_unless_a_write_may_land<A>(
+    p: &mut Progress,
+    ctx: &Context<A>,
+    d: &Desired,
+    ids: &RouteIds,
+) -> Result<Readiness, Stop> {
+    let ready = still_ready(p, d, ids);
+    match p.pending().and_then(|w| landing_left(w, ctx.config.write_landing())) {
+        Some(left) => {
+            let wait = left.min(LANDING_RECHECK);
+            let why = "an earlier write whose answer never came may still land; checking the table again";
+            Err(Stop::Retry(ready.with_synced(Synced::Failed(why.into())), Error::WriteMayLand(wait)))
+        }
+        None => Ok(ready),
     }
 }
 

@@ -56,7 +56,9 @@ impl Error {
         match self {
             Error::WriteMayLand(left) => Some(*left),
             Error::Finalizer(inner) => match inner.as_ref() {
-                kube::runtime::finalizer::Error::CleanupFailed(e) => e.retry_after(),
+                kube::runtime::finalizer::Error::ApplyFailed(e) | kube::runtime::finalizer::Error::CleanupFailed(e) => {
+                    e.retry_after()
+                }
                 _ => None,
             },
             _ => None,

@@ -11,7 +11,7 @@ use kube::{Api, Resource, ResourceExt};
 use super::backoff::jitter;
 use super::claims::winner_over;
 use super::context::Context;
-use super::converge::{Stop, converge, landing_left, read, settle_pending, stop};
+use super::converge::{LANDING_RECHECK, Stop, converge, landing_left, read, settle_pending, stop};
 use super::decide::{Cleanup, DeleteStep, cleanup as cleanup_step, delete_step};
 use super::desired::{Desired, located};
 use super::errors::Error;
@@ -214,9 +214,6 @@ async fn cleanup<A: RouteApi>(obj: Arc<VpcRoute>, ctx: &Context<A>) -> Result<Ac
     event(ctx, &obj, false, Reason::Deleted, note);
     Ok(Action::await_change())
 }
-
-/// How often a deleted resource waiting for an unanswered write looks at its table again.
-const LANDING_RECHECK: Duration = Duration::from_secs(3);
 
 fn describe_owned(p: &Progress) -> String {
     p.owned().and_then(located).map(|(_, r)| r.to_string()).unwrap_or_else(|| "(unknown)".into())
