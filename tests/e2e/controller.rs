@@ -178,7 +178,11 @@ async fn a_permanent_error_is_held_for_its_period_and_then_tried_exactly_once_mo
     let creates = || async { sim.calls().await.get(crate::support::backend::create()).copied().unwrap_or(0) };
     let first = creates().await;
     let version = api.get("wrong-hub").await.map(|o| o.metadata.resource_version).unwrap_or_default();
-    assert_eq!(warning_events(&env, "InvalidRouteNextHub").await, 1, "one Warning event for the failure");
+    // Events are published off the reconcile path: wait for it, then it must stay the only one.
+    crate::support::cluster::wait_for("one Warning event for the failure", Duration::from_secs(15), || async {
+        (warning_events(&env, "InvalidRouteNextHub").await == 1).then_some(())
+    })
+    .await;
     let quiet = Duration::from_secs(4);
     tokio::time::sleep(quiet).await; // an observation window: nothing may happen in it
     assert_eq!(creates().await, first, "the cloud was called again within {quiet:?} of a permanent error");
