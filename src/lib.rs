@@ -10,7 +10,6 @@ pub mod crd;
 pub use vpc_wire::domain;
 pub mod identity;
 pub mod import;
-pub mod kube_client;
 pub mod leader;
 pub mod metrics;
 pub mod reasons;

@@ -119,7 +119,7 @@ async fn run(args: RunArgs) -> Result<(), String> {
 }
 
 async fn run_with<A: RouteApi>(args: RunArgs, client: A) -> Result<(), String> {
-    let kube = vpcroute_operator::kube_client::client().await?;
+    let kube = kube::Client::try_default().await.map_err(|e| format!("cannot reach kubernetes: {e}"))?;
     let default_credentials = default_credentials(&kube, &args).await?;
     let metrics = Arc::new(Metrics::new());
     let ready = Arc::new(AtomicBool::new(false));
