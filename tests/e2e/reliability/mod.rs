@@ -18,7 +18,7 @@ use kube::api::ListParams;
 use vpcroute_operator::crd::{NextTypeName, VpcRouteSpec};
 
 use crate::support::cluster::{TestEnv, wait_for};
-use crate::support::ledger::{Hop, Key, Scope};
+use crate::support::ledger::{Findings, Hop, Key, Scope};
 use crate::support::routes::{api, create, delete, spec};
 use crate::support::sim::{TEST_NAT, TEST_VPN, WORLD};
 
@@ -128,6 +128,20 @@ struct Tally {
     vanished: usize,
     /// Live resources not Ready=True with reason `Created`: "name status reason".
     not_created: Vec<String>,
+}
+
+impl Tally {
+    /// The end state every scenario promises: the ledger and routes clean, every one of `live`
+    /// Created and every one of `gone` deleted.
+    fn assert_final(&self, findings: &Findings, live: usize, gone: usize) {
+        assert!(findings.is_clean(), "{}", findings.details());
+        assert_eq!(
+            (self.created, self.vanished),
+            (live, gone),
+            "every live route Created, every deleted one gone; not Created: {:?}",
+            self.not_created
+        );
+    }
 }
 
 /// Counts which of `live` are Ready (and `Created`) and which of `gone` no longer exist.

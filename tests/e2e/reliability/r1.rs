@@ -75,12 +75,6 @@ async fn r1_routes_are_created_and_deleted_exactly_once_while_the_operator_is_ki
         live.len(),
         started.elapsed().as_secs()
     );
-    assert!(findings.is_clean(), "{}", findings.details());
-    assert_eq!(
-        (created, vanished),
-        (live.len(), gone.len()),
-        "every live route Created, every deleted one gone; not Created: {:?}",
-        t.not_created
-    );
+    t.assert_final(&findings, live.len(), gone.len());
     assert!(kills >= least, "the operator was killed only {kills} times");
 }

@@ -86,13 +86,7 @@ async fn r2_routes_are_created_and_deleted_exactly_once_under_lost_answers_error
         faulted.seconds,
         clean.seconds
     );
-    assert!(faulted.findings.is_clean(), "{}", faulted.findings.details());
-    assert_eq!(
-        (faulted.tally.created, faulted.tally.vanished),
-        (live, n - live),
-        "every live route Created, every deleted one gone; not Created: {:?}",
-        faulted.tally.not_created
-    );
+    faulted.tally.assert_final(&faulted.findings, live, n - live);
     assert_eq!(
         (clean.tally.created, clean.tally.vanished),
         (live, n - live),
