@@ -9,7 +9,9 @@
 //! in between by the API with the same hop it is now created with (a route deleted and made again
 //! as it was), or not removed at all. A console edit of that route since the earlier create
 //! explains a re-create (drift correction), and so does a removal with another hop (on API 2.0 a
-//! hop change is a delete, then a create). Scenarios never reuse a destination for a new resource.
+//! hop change is a delete, then a create), or with the same hop after the spec asked for another
+//! one (2.0, a hop change reverted before its create: [`LedgerWalk::hop_change_asked`]).
+//! Scenarios never reuse a destination for a new resource.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -57,6 +59,8 @@ struct History {
     created: bool,
     console_since_create: bool,
     last_removal: Option<(Source, Hop)>,
+    /// When it was last created (ledger time, Unix ms).
+    created_ms: u64,
 }
 
 /// The ledger read so far, and the duplicates found in it.
@@ -68,6 +72,11 @@ pub struct LedgerWalk {
     pub writes: usize,
     /// One line per duplicate create: seq, time, key, hop, request id.
     pub duplicates: Vec<String>,
+    /// When (Unix ms) a scenario asked for another next hop, per route, where the API makes a
+    /// hop change a delete and a create (2.0): see [`LedgerWalk::hop_change_asked`].
+    hop_changes: BTreeMap<Key, Vec<u64>>,
+    /// Re-creates of a removed hop that a hop change asked after the last create explains.
+    pub reverted_hop_changes: usize,
 }
 
 /// One entry as a line of evidence.
@@ -128,6 +137,15 @@ impl LedgerWalk {
         self.duplicates.len() - before
     }
 
+    /// Records that the spec of `key` asked for another next hop at `unix_ms`, on an API where a
+    /// hop change is a delete, then a create (2.0). A spec that goes from A to B and back to A
+    /// while the delete of A has landed but the create of B has not leaves the destination empty
+    /// with A wanted again: creating A once more is then right, not a duplicate. So a re-create
+    /// with the removed hop is explained when a hop change was asked after the last create.
+    pub fn hop_change_asked(&mut self, key: Key, unix_ms: u64) {
+        self.hop_changes.entry(key).or_default().push(unix_ms);
+    }
+
     fn history_mut(&mut self, table: &str, hop: &WireHop) -> &mut History {
         self.keys.entry((table.to_string(), hop.destination_cidr_block.clone())).or_default()
     }
@@ -135,7 +153,9 @@ impl LedgerWalk {
     /// A route arrived at its destination (`arrived`), or changed there.
     fn arrive_or_change(&mut self, entry: &Entry, arrived: bool) {
         let console = entry.source == Source::Console;
-        let history = self.history_mut(&entry.route_table_id, &entry.hop);
+        let key = (entry.route_table_id.clone(), entry.hop.destination_cidr_block.clone());
+        let asked = self.hop_changes.get(&key).map_or(&[][..], |t| t.as_slice());
+        let history = self.keys.entry(key).or_default();
         history.lines.push(evidence(entry));
         if !arrived {
             history.console_since_create |= console;
@@ -144,16 +164,29 @@ impl LedgerWalk {
         let hop = hop_of(&entry.hop);
         let unexplained = match &history.last_removal {
             None => true,
-            Some((source, removed)) => *source == Source::Api && *removed == hop,
+            Some((source, removed)) => {
+                let same = *source == Source::Api && *removed == hop;
+                let reverted = same && asked.iter().any(|t| *t >= history.created_ms);
+                self.reverted_hop_changes += usize::from(reverted);
+                same && !reverted
+            }
         };
         let duplicate = !console && history.created && !history.console_since_create && unexplained;
         (history.created, history.console_since_create, history.last_removal) = (true, console, None);
+        history.created_ms = entry.unix_ms;
         if duplicate {
             let (table, destination) = (&entry.route_table_id, &entry.hop.destination_cidr_block);
-            self.duplicates.push(format!(
-                "duplicate: seq {} at {} ms: {table} {destination} created again by {} with hop {}:{} (request {})",
-                entry.seq, entry.unix_ms, entry.action, hop.0, hop.1, entry.request_id
-            ));
+            let line = format!(
+                "duplicate: seq {} at {} ms: {table} {destination} created again by {} with hop {}:{} (request {}); ledger: {}",
+                entry.seq,
+                entry.unix_ms,
+                entry.action,
+                hop.0,
+                hop.1,
+                entry.request_id,
+                history.lines.join("; ")
+            );
+            self.duplicates.push(line);
         }
     }
 

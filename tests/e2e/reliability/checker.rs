@@ -54,6 +54,25 @@ fn a_route_deleted_and_made_again_as_it_was_by_the_api_is_a_duplicate() {
     assert_eq!(duplicates(&elsewhere), 0, "routes outside the scope are not the scenario's");
 }
 
+#[test]
+fn re_creating_the_removed_hop_is_explained_only_by_a_hop_change_asked_after_the_last_create() {
+    let (d, api) = (destination(0), Source::Api);
+    let key = Fleet::new(4, 1).key(0);
+    let ledger = [
+        entry(10, api, Change::Created, &d, TEST_VPN),
+        entry(20, api, Change::Deleted, &d, TEST_VPN),
+        entry(30, api, Change::Created, &d, TEST_VPN),
+    ];
+    let walk_with = |asked: &[u64]| {
+        let mut walk = LedgerWalk::default();
+        asked.iter().for_each(|t| walk.hop_change_asked(key.clone(), *t));
+        walk.feed(&ledger, &Fleet::new(4, 1).scope())
+    };
+    assert_eq!(walk_with(&[15]), 0, "2.0: VPN → NAT asked, the delete landed, then back to VPN before the create");
+    assert_eq!(walk_with(&[5]), 1, "a hop change asked before the last create explains nothing after it");
+    assert_eq!(walk_with(&[]), 1);
+}
+
 fn client(sim: &Sim) -> VpcClient {
     let config =
         ClientConfig { endpoint: sim.endpoint.clone(), ca_file: Some(sim.ca_file.clone()), ..Default::default() };
