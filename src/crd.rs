@@ -221,8 +221,9 @@ pub struct VpcRouteStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub route: Option<OwnedRoute>,
     /// A cloud write that was started and not yet confirmed (crash safety).
+    // Boxed: almost always absent, and the cache may hold 10,000 statuses (368 bytes each inline).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pending: Option<PendingWrite>,
+    pub pending: Option<Box<PendingWrite>>,
 }
 
 /// A route this resource owns in the cloud.

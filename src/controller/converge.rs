@@ -197,7 +197,7 @@ async fn record_pending<A>(
     pending: PendingWrite,
     r: Readiness,
 ) -> Result<(), Stop> {
-    p.draft.pending = Some(pending);
+    p.draft.pending = Some(Box::new(pending));
     p.save(ctx, &r).await.map(drop).map_err(Stop::Kube)
 }
 
@@ -238,7 +238,7 @@ async fn create<A: RouteApi>(
         }
         Err(e) => {
             if !e.is_transport() {
-                p.draft.pending = earlier;
+                p.draft.pending = earlier.map(Box::new);
             }
             if e.reason == Reason::RouteAlreadyExists {
                 return Err(Stop::Resync(Readiness::not_ready(e.reason, e.describe())));

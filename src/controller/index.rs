@@ -2,8 +2,8 @@
 //! kept from the same watch events that fill the cache, so finding a resource's rivals costs a
 //! lookup, not a scan of every object. In-memory; no I/O.
 
-use std::collections::{BTreeSet, HashMap};
-use std::sync::Mutex;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 
 use kube::ResourceExt;
 use kube::runtime::reflector::ObjectRef;
@@ -12,14 +12,17 @@ use kube::runtime::watcher;
 use super::claims::{ClaimKey, keys_of};
 use crate::crd::VpcRoute;
 
-type Name = (String, String);
+/// (namespace, name), shared by every entry about one resource.
+type Name = Arc<(String, String)>;
 
+/// At 10,000 resources this is kept small: one shared name per resource, and a plain vector
+/// per key (almost always one resource; a one-element B-tree set costs a whole node).
 #[derive(Default)]
 struct Inner {
-    by_key: HashMap<ClaimKey, BTreeSet<Name>>,
+    by_key: HashMap<ClaimKey, Vec<Name>>,
     keys: HashMap<Name, Vec<ClaimKey>>,
     /// During a relist: the objects seen so far (the rest are gone at `InitDone`).
-    relist: Option<BTreeSet<Name>>,
+    relist: Option<HashSet<Name>>,
 }
 
 /// Resources by the claim keys their spec and status name.
@@ -43,14 +46,16 @@ impl ClaimIndex {
     pub fn apply(&self, event: &watcher::Event<VpcRoute>) {
         let mut inner = self.lock();
         match event {
-            watcher::Event::Apply(obj) => self.put(&mut inner, obj),
-            watcher::Event::Delete(obj) => remove(&mut inner, &name_of(obj)),
-            watcher::Event::Init => inner.relist = Some(BTreeSet::new()),
-            watcher::Event::InitApply(obj) => {
-                if let Some(seen) = inner.relist.as_mut() {
-                    seen.insert(name_of(obj));
-                }
+            watcher::Event::Apply(obj) => {
                 self.put(&mut inner, obj);
+            }
+            watcher::Event::Delete(obj) => remove(&mut inner, &name_of(obj)),
+            watcher::Event::Init => inner.relist = Some(HashSet::new()),
+            watcher::Event::InitApply(obj) => {
+                let name = self.put(&mut inner, obj);
+                if let Some(seen) = inner.relist.as_mut() {
+                    seen.insert(name);
+                }
             }
             watcher::Event::InitDone => {
                 if let Some(seen) = inner.relist.take() {
@@ -63,33 +68,35 @@ impl ClaimIndex {
         }
     }
 
-    fn put(&self, inner: &mut Inner, obj: &VpcRoute) {
-        let name = name_of(obj);
+    /// Indexes `obj` under its keys (replacing what it had); returns its shared name.
+    fn put(&self, inner: &mut Inner, obj: &VpcRoute) -> Name {
+        let name = inner.keys.get_key_value(&name_of(obj)).map_or_else(|| name_of(obj), |(n, _)| n.clone());
         remove(inner, &name);
         let keys = keys_of(obj, self.default_region.as_deref());
         for key in &keys {
-            inner.by_key.entry(key.clone()).or_default().insert(name.clone());
+            inner.by_key.entry(key.clone()).or_default().push(name.clone());
         }
-        inner.keys.insert(name, keys);
+        inner.keys.insert(name.clone(), keys);
+        name
     }
 
     /// The resources that claim or hold `key`.
     pub fn candidates(&self, key: &ClaimKey) -> Vec<ObjectRef<VpcRoute>> {
         let inner = self.lock();
         let names = inner.by_key.get(key).into_iter().flatten();
-        names.map(|(ns, name)| ObjectRef::new(name).within(ns)).collect()
+        names.map(|n| ObjectRef::new(&n.1).within(&n.0)).collect()
     }
 }
 
 fn name_of(obj: &VpcRoute) -> Name {
-    (obj.namespace().unwrap_or_default(), obj.name_any())
+    Arc::new((obj.namespace().unwrap_or_default(), obj.name_any()))
 }
 
 fn remove(inner: &mut Inner, name: &Name) {
     for key in inner.keys.remove(name).unwrap_or_default() {
-        if let Some(set) = inner.by_key.get_mut(&key) {
-            set.remove(name);
-            if set.is_empty() {
+        if let Some(names) = inner.by_key.get_mut(&key) {
+            names.retain(|n| n != name);
+            if names.is_empty() {
                 inner.by_key.remove(&key);
             }
         }

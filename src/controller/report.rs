@@ -50,7 +50,7 @@ impl Progress {
 
     /// The pending write, if any.
     pub fn pending(&self) -> Option<&PendingWrite> {
-        self.draft.pending.as_ref()
+        self.draft.pending.as_deref()
     }
 
     /// Writes the draft with `readiness` if it differs from what is stored; returns whether it wrote.
