@@ -101,6 +101,11 @@ pub struct RunArgs {
     /// every batch fill to 50 routes (256 would cap them near a dozen).
     #[arg(long, env = "VPCROUTE_CONCURRENCY", default_value_t = 1024)]
     pub concurrency: u16,
+    /// Most requests to the Kubernetes API server awaiting an answer at once (status writes,
+    /// reads, Events, lists); the rest queue in the operator. Each one in flight holds an HTTP/1.1
+    /// connection, which kube's client keeps open afterwards, so this bounds the connections too.
+    #[arg(long, env = "VPCROUTE_KUBE_IN_FLIGHT", default_value_t = 32)]
+    pub kube_in_flight: usize,
     /// Most routes sent in one CreateRoute call: concurrent creates for one route table are
     /// batched (1 turns batching off).
     #[arg(long, env = "VPCROUTE_MAX_BATCH", default_value_t = 50)]

@@ -10,6 +10,7 @@ pub mod crd;
 pub use vpc_wire::domain;
 pub mod identity;
 pub mod import;
+pub mod kube_client;
 pub mod leader;
 pub mod metrics;
 pub mod reasons;

@@ -38,8 +38,18 @@ enum Cmd {
     Run(Box<RunArgs>),
 }
 
+#[cfg(feature = "dhat-heap")]
+#[global_allocator]
+static ALLOC: dhat::Alloc = dhat::Alloc;
+
+#[cfg(not(feature = "dhat-heap"))]
+#[global_allocator]
+static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
+    #[cfg(feature = "dhat-heap")]
+    let _profiler = dhat::Profiler::new_heap();
     match Cli::parse().cmd {
         Cmd::Check(args) => {
             init_logging(LogFormat::Text);
@@ -119,7 +129,9 @@ async fn run(args: RunArgs) -> Result<(), String> {
 }
 
 async fn run_with<A: RouteApi>(args: RunArgs, client: A) -> Result<(), String> {
-    let kube = kube::Client::try_default().await.map_err(|e| format!("cannot reach kubernetes: {e}"))?;
+    let kube = vpcroute_operator::kube_client::client(args.kube_in_flight)
+        .await
+        .map_err(|e| format!("cannot reach kubernetes: {e}"))?;
     let default_credentials = default_credentials(&kube, &args).await?;
     let metrics = Arc::new(Metrics::new());
     let ready = Arc::new(AtomicBool::new(false));

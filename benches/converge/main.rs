@@ -16,7 +16,8 @@
 //!
 //! Sizes: `VPCROUTE_BENCH_N` (1000), `VPCROUTE_BENCH_TABLES` (20), `VPCROUTE_BENCH_BIG_N` (10000);
 //! also `VPCROUTE_BENCH_LATENCY_MS` (80), `VPCROUTE_BENCH_RESYNC_SECONDS` (10),
-//! `VPCROUTE_BENCH_SINGLE_REPS` (20), `VPCROUTE_BENCH_TIMEOUT_SECONDS` (1800 per convergence).
+//! `VPCROUTE_BENCH_SINGLE_REPS` (20), `VPCROUTE_BENCH_TIMEOUT_SECONDS` (1800 per convergence);
+//! `VPCROUTE_BENCH_OPERATOR_ARGS` adds operator flags to every mode (e.g. `--batch-linger-ms 300`).
 //! Small example: `VPCROUTE_BENCH_N=40 VPCROUTE_BENCH_TABLES=4 VPCROUTE_BENCH_BIG_N=200 cargo bench --bench converge`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

@@ -29,6 +29,8 @@ pub const CLIENT_CONCURRENCY: usize = 32;
 
 /// The operator's default `--concurrency`, which the write-only baseline's writer matches.
 const OPERATOR_CONCURRENCY: usize = 1024;
+/// The operator's default `--kube-in-flight`: the baseline's writer gets the same client.
+const OPERATOR_KUBE_IN_FLIGHT: usize = 32;
 /// Field manager of the baseline's writes.
 const BASELINE_MANAGER: &str = "vpcroute-bench-baseline";
 /// The operator's finalizer.
@@ -119,6 +121,10 @@ pub async fn start(bench: &Bench, prefix: &str, mode: Mode, extra: &[&str]) -> L
         args.extend(["--max-batch".into(), n.to_string()]);
     }
     args.extend(extra.iter().map(|s| s.to_string()));
+    // Extra operator flags for every mode, to try settings side by side across runs.
+    if let Ok(more) = std::env::var("VPCROUTE_BENCH_OPERATOR_ARGS") {
+        args.extend(more.split_whitespace().map(str::to_string));
+    }
     let log_name = format!("bench-converge-{}", env.namespace);
     let op = Operator::start_with(&env, args, &log_name);
     wait_up(&addr).await;
@@ -212,7 +218,8 @@ pub async fn run_mode(bench: &Bench, mode: Mode, n: usize) -> RunResult {
 }
 
 /// The write-only baseline: the same creates, and for each created object (as many in flight as
-/// the operator's default concurrency) the minimum an operator must write: a merge patch adding
+/// the operator's default concurrency, through a client with its default requests in flight)
+/// the minimum an operator must write: a merge patch adding
 /// the finalizer and one server-side-apply status write with Ready=True.
 pub async fn baseline(bench: &Bench, n: usize) -> RunResult {
     let env = fresh_env("bench-baseline").await;
@@ -221,7 +228,10 @@ pub async fn baseline(bench: &Bench, n: usize) -> RunResult {
     let writes_before = apiserver_writes(client).await;
     let created = Mutex::new(HashMap::new());
     let (tx, rx) = futures::channel::mpsc::unbounded::<String>();
-    let objects = api(client, &env.namespace);
+    // The writer's client is the operator's: at most as many requests in flight.
+    let config = crate::support::cluster::config_from_kubeconfig(&env.kubeconfig).await;
+    let limited = vpcroute_operator::kube_client::with_limit(config, OPERATOR_KUBE_IN_FLIGHT).expect("client");
+    let objects = api(&limited, &env.namespace);
     let writer = rx.for_each_concurrent(OPERATOR_CONCURRENCY, |name| {
         let objects = &objects;
         async move {

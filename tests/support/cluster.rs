@@ -92,12 +92,17 @@ pub async fn client() -> Client {
 
 /// A client for any kubeconfig file.
 pub async fn client_from_kubeconfig(path: &Path) -> Client {
+    let config = config_from_kubeconfig(path).await;
+    Client::try_from(config).unwrap_or_else(|e| panic!("building client from {}: {e}", path.display()))
+}
+
+/// The client configuration a kubeconfig file gives.
+pub async fn config_from_kubeconfig(path: &Path) -> Config {
     let kubeconfig =
         Kubeconfig::read_from(path).unwrap_or_else(|e| panic!("reading kubeconfig {}: {e}", path.display()));
-    let config = Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
+    Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
         .await
-        .unwrap_or_else(|e| panic!("loading kubeconfig {}: {e}", path.display()));
-    Client::try_from(config).unwrap_or_else(|e| panic!("building client from {}: {e}", path.display()))
+        .unwrap_or_else(|e| panic!("loading kubeconfig {}: {e}", path.display()))
 }
 
 /// Writes a kubeconfig at `path` for the test cluster that authenticates with `token` (for

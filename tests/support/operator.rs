@@ -84,6 +84,15 @@ impl Operator {
         self.starts += 1;
     }
 
+    /// Kills the process (SIGKILL), or with `VPCROUTE_GRACEFUL_STOP` set stops it with SIGTERM
+    /// (so an operator built with `--features dhat-heap` writes its heap profile).
+    fn stop(&mut self) {
+        if std::env::var_os("VPCROUTE_GRACEFUL_STOP").is_some() {
+            self.terminate();
+        }
+        self.kill();
+    }
+
     /// Kills the process with SIGKILL (no graceful shutdown) and waits for it.
     pub fn kill(&mut self) {
         if let Some(mut c) = self.child.take() {
@@ -94,7 +103,7 @@ impl Operator {
 
     /// Starts the process again with the same flags.
     pub fn restart(&mut self) {
-        self.kill();
+        self.stop();
         self.spawn();
     }
 
@@ -123,7 +132,7 @@ impl Operator {
 
 impl Drop for Operator {
     fn drop(&mut self) {
-        self.kill();
+        self.stop();
     }
 }
 
