@@ -173,6 +173,12 @@ async fn forty_hostile_or_malformed_manifests_are_each_rejected_naming_the_field
             failures.push(format!("{name}: accepted={ok}, expected {field:?} in: {}", out.trim()));
         }
     }
+    println!(
+        "R4: {} malformed manifests, {} refused by kubectl apply naming the field, {} not",
+        cases.len(),
+        cases.len() - failures.len(),
+        failures.len()
+    );
     assert!(failures.is_empty(), "{} of {} cases:\n{}", failures.len(), cases.len(), failures.join("\n"));
 }
 

@@ -74,12 +74,28 @@ async fn a_traced_lifecycle_never_shows_a_key_a_token_or_a_signature_anywhere() 
     let events = serde_json::to_string(&events.list(&ListParams::default()).await.unwrap().items).unwrap();
     let log = op.log();
     assert!(log.lines().count() > 50, "a trace log has lines: {}", log.lines().count());
+    let mut hits = Vec::new();
     for (what, text) in [("log", &log), ("statuses", &statuses), ("events", &events), ("metrics", &metrics)] {
         for secret in [STS_SECRET_KEY, STS_TOKEN, crate::support::sim::TEST_SECRET_KEY] {
-            assert!(!text.contains(secret), "the {what} show a secret");
+            if text.contains(secret) {
+                hits.push(format!("the {what} show a secret"));
+            }
         }
         for signature_marker in ["Signature=", "Signature\":", "TC3-HMAC-SHA256 Credential", "authorization: TC3"] {
-            assert!(!text.contains(signature_marker), "the {what} show a signature ({signature_marker})");
+            if text.contains(signature_marker) {
+                hits.push(format!("the {what} show a signature ({signature_marker})"));
+            }
         }
     }
+    println!(
+        "R5 api={}: {} trace log lines (JSON), {} bytes of Events, {} of statuses, {} of metrics searched for the secret keys, \
+         the STS token and signatures: {} hits",
+        crate::support::backend::api(),
+        log.lines().count(),
+        events.len(),
+        statuses.len(),
+        metrics.len(),
+        hits.len()
+    );
+    assert!(hits.is_empty(), "{}", hits.join("\n"));
 }
