@@ -29,8 +29,9 @@ pub const CLIENT_CONCURRENCY: usize = 32;
 
 /// The operator's default `--concurrency`, which the write-only baseline's writer matches.
 const OPERATOR_CONCURRENCY: usize = 1024;
-/// The operator's default `--kube-in-flight`: the baseline's writer gets the same client.
-const OPERATOR_KUBE_IN_FLIGHT: usize = 32;
+/// The operator's default `--kube-in-flight`; `VPCROUTE_BENCH_KUBE_IN_FLIGHT` sets it for the
+/// operator and the capped baseline alike.
+pub const OPERATOR_KUBE_IN_FLIGHT: usize = 32;
 /// Field manager of the baseline's writes.
 const BASELINE_MANAGER: &str = "vpcroute-bench-baseline";
 /// The operator's finalizer.
@@ -39,6 +40,8 @@ const FINALIZER: &str = "vpc.qcloud.dev/route";
 /// What every run shares.
 pub struct Bench {
     pub tables: usize,
+    /// `--kube-in-flight` for the operator, and the capped baseline's cap.
+    pub kube_in_flight: usize,
     pub world: String,
     pub latency_ms: u64,
     pub timeout: Duration,
@@ -120,13 +123,19 @@ pub async fn start(bench: &Bench, prefix: &str, mode: Mode, extra: &[&str]) -> L
     if let Some(n) = mode.max_batch {
         args.extend(["--max-batch".into(), n.to_string()]);
     }
+    args.extend(["--kube-in-flight".into(), bench.kube_in_flight.to_string()]);
     args.extend(extra.iter().map(|s| s.to_string()));
     // Extra operator flags for every mode, to try settings side by side across runs.
     if let Ok(more) = std::env::var("VPCROUTE_BENCH_OPERATOR_ARGS") {
         args.extend(more.split_whitespace().map(str::to_string));
     }
     let log_name = format!("bench-converge-{}", env.namespace);
-    let op = Operator::start_with(&env, args, &log_name);
+    // Logging as the chart sets it (JSON, info; the tests' debug level logs every cloud call).
+    args.extend(["--log-format".into(), "json".into()]);
+    let op = Operator::start_with_env(&env, args, &log_name, |vars| {
+        vars.retain(|(k, _)| k != "RUST_LOG");
+        vars.push(("RUST_LOG".into(), "info,kube=warn".into()));
+    });
     wait_up(&addr).await;
     Live { env, sim, op, addr }
 }
@@ -218,20 +227,23 @@ pub async fn run_mode(bench: &Bench, mode: Mode, n: usize) -> RunResult {
 }
 
 /// The write-only baseline: the same creates, and for each created object (as many in flight as
-/// the operator's default concurrency, through a client with its default requests in flight)
-/// the minimum an operator must write: a merge patch adding
-/// the finalizer and one server-side-apply status write with Ready=True.
-pub async fn baseline(bench: &Bench, n: usize) -> RunResult {
+/// the operator's default concurrency) the minimum an operator must write: a merge patch adding
+/// the finalizer and one server-side-apply status write with Ready=True. `capped`: through a
+/// client with the operator's requests-in-flight cap; otherwise kube's default client (one
+/// connection per request in flight). The faster of the two is the machine's limit.
+pub async fn baseline(bench: &Bench, n: usize, capped: bool) -> RunResult {
     let env = fresh_env("bench-baseline").await;
     let client = &env.client;
     let watch = ReadyWatch::start(client, &env.namespace).await;
     let writes_before = apiserver_writes(client).await;
     let created = Mutex::new(HashMap::new());
     let (tx, rx) = futures::channel::mpsc::unbounded::<String>();
-    // The writer's client is the operator's: at most as many requests in flight.
     let config = crate::support::cluster::config_from_kubeconfig(&env.kubeconfig).await;
-    let limited = vpcroute_operator::kube_client::with_limit(config, OPERATOR_KUBE_IN_FLIGHT).expect("client");
-    let objects = api(&limited, &env.namespace);
+    let writer_client = match capped {
+        true => vpcroute_operator::kube_client::with_limit(config, bench.kube_in_flight).expect("client"),
+        false => kube::Client::try_from(config).expect("client"),
+    };
+    let objects = api(&writer_client, &env.namespace);
     let writer = rx.for_each_concurrent(OPERATOR_CONCURRENCY, |name| {
         let objects = &objects;
         async move {
@@ -262,7 +274,10 @@ pub async fn baseline(bench: &Bench, n: usize) -> RunResult {
     tokio::time::sleep(Duration::from_secs(1)).await;
     let writes = diff(&writes_before, &apiserver_writes(client).await);
     RunResult {
-        label: "write-only baseline".into(),
+        label: match capped {
+            true => format!("baseline, ≤{} in flight", bench.kube_in_flight),
+            false => "baseline, uncapped".into(),
+        },
         n,
         tables: bench.tables,
         apply_s: apply_time.as_secs_f64(),
