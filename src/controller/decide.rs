@@ -101,16 +101,27 @@ pub fn needs_fresh_view(step: &Step, owned: Option<&OwnedRoute>) -> bool {
 pub struct Settled {
     /// What status owns now.
     pub owned: Option<OwnedRoute>,
-    /// The write is not in the table but may still land: keep the pending record.
+    /// The write may still land (or, for a create, another attempt of it may): keep the
+    /// pending record.
     pub unresolved: bool,
 }
 
 /// Settles a pending write against a fresh view of its table. `may_land`: the write's answer
 /// never came and it is recent enough that the cloud may still apply it.
+///
+/// A create found in the table is owned at once, but while `may_land` its record stays: the
+/// route may have come from an earlier attempt, and this one, answer lost, may still be on its
+/// way. The cloud refuses it while the route is there, but once the route is deleted (the
+/// resource going away) it would land and leave an orphan. Seen in R2: created, deleted, created
+/// again 200 ms later. So a delete waits until the window has passed.
 pub fn settle(pending: &PendingWrite, owned: Option<&OwnedRoute>, view: &TableView, may_land: bool) -> Settled {
     let resolved = |owned: Option<OwnedRoute>| Settled { owned, unresolved: false };
     let holds_new = located(&pending.route).is_some_and(|(_, r)| view.at(&r.destination) == Some(&r));
-    let landed_or_refused = pending.operation == PendingOperation::Delete || holds_new;
+    let landed_or_refused = match pending.operation {
+        PendingOperation::Delete => true,
+        PendingOperation::Create => false,
+        PendingOperation::Replace => holds_new,
+    };
     let owned = settled_route(pending, owned, view);
     if may_land && !landed_or_refused { Settled { owned, unresolved: true } } else { resolved(owned) }
 }

@@ -198,7 +198,7 @@ fn a_pending_write_is_settled_by_what_the_table_holds() {
 }
 
 #[test]
-fn a_write_that_may_still_land_stays_pending_until_the_table_shows_it() {
+fn a_write_that_may_still_land_stays_pending_until_the_table_shows_it_and_a_create_until_its_window_ends() {
     let was = owned("vpngw-a", Origin::Adopted, &ids("rti-1"));
     let create = pending(PendingOperation::Create, "vpngw-a", None);
     let replace = pending(PendingOperation::Replace, "vpngw-b", Some("vpngw-a"));
@@ -211,9 +211,14 @@ fn a_write_that_may_still_land_stays_pending_until_the_table_shows_it() {
         unresolved(Some(was.clone()))
     );
     assert_eq!(settle(&replace, Some(&was), &view(&[]), true), unresolved(None));
-    // Landed: settled as always.
-    let landed = settle(&create, None, &view(&[(route("vpngw-a"), ids("rti-5"))]), true);
-    assert_eq!(landed, Settled { owned: Some(owned("vpngw-a", Origin::Created, &ids("rti-5"))), unresolved: false });
+    // A create in the table is owned, but its record stays while another attempt may land.
+    let there = view(&[(route("vpngw-a"), ids("rti-5"))]);
+    let created = Some(owned("vpngw-a", Origin::Created, &ids("rti-5")));
+    assert_eq!(settle(&create, None, &there, true), Settled { owned: created.clone(), unresolved: true });
+    assert_eq!(settle(&create, None, &there, false), Settled { owned: created, unresolved: false }, "window over");
+    // A replace that landed is settled.
+    let replaced = settle(&replace, Some(&was), &view(&[(route("vpngw-b"), ids("rti-1"))]), true);
+    assert!(!replaced.unresolved, "{replaced:?}");
     // A delete is safe to repeat, so a route still there is simply still owned.
     let mine = owned("vpngw-a", Origin::Created, &NONE);
     let kept = settle(&delete, Some(&mine), &view(&[(route("vpngw-a"), NONE)]), true);

@@ -93,3 +93,31 @@ async fn a_hop_change_that_lands_after_a_failed_retry_is_deleted_with_its_resour
     let findings = verify(&sim, &desired, &fleet.scope()).await;
     assert!(findings.is_clean(), "{findings}\n{}", findings.details());
 }
+
+#[tokio::test]
+async fn a_retried_create_still_on_its_way_when_the_first_landed_is_not_let_in_by_the_delete() {
+    // Found by R2 in CI: both attempts of a create are slow; the first lands and is found, the
+    // resource is deleted at once, and the second, queued in the cloud all along, landed once the
+    // delete had removed the route (an orphan). The delete now waits out the landing window.
+    let fleet = Fleet::new(1, 1);
+    let env = test_env("late-retry").await;
+    install_crds(&env.client).await;
+    let sim = Sim::start(&fleet.world());
+    let create = backend::create();
+    sim.fault(json!({"action": create, "kind": "latency", "latencyMs": 3000, "count": 2})).await;
+    let flags = ["--request-timeout-seconds", "2", "--retry-base-ms", "100", "--write-landing-seconds", "8"];
+    let _op = Operator::start(&env, &sim, &flags);
+    fleet.create(&env, 0..1).await;
+    let second_sent = wait_for("the retried create", Duration::from_secs(30), || async {
+        sim.calls().await.get(create).is_some_and(|n| *n >= 2).then(tokio::time::Instant::now)
+    })
+    .await;
+    wait_reason(&env.client, &env.namespace, "r0", "True", "Created").await;
+    delete_each(&env, &[0]).await;
+    wait_gone(&env.client, &env.namespace, "r0").await;
+    // The emulator applies (or refuses) the second create 3 s after it arrived.
+    tokio::time::sleep_until(second_sent + Duration::from_millis(3500)).await;
+    let desired = Desired { deleted: [fleet.key(0)].into(), ..Desired::default() };
+    let findings = verify(&sim, &desired, &fleet.scope()).await;
+    assert!(findings.is_clean(), "{findings}\n{}", findings.details());
+}
