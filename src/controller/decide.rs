@@ -109,21 +109,17 @@ pub struct Settled {
 /// Settles a pending write against a fresh view of its table. `may_land`: the write's answer
 /// never came and it is recent enough that the cloud may still apply it.
 ///
-/// A create found in the table is owned at once, but while `may_land` its record stays: the
-/// route may have come from an earlier attempt, and this one, answer lost, may still be on its
-/// way. The cloud refuses it while the route is there, but once the route is deleted (the
-/// resource going away) it would land and leave an orphan. Seen in R2: created, deleted, created
-/// again 200 ms later. So a delete waits until the window has passed.
+/// A create (or replace) found in the table is owned at once, but while `may_land` its record
+/// stays: the route may have come from an earlier attempt, and this one, answer lost, may still
+/// be on its way. The cloud refuses it while the route is there, but once the route is deleted (the
+/// resource going away) it would land and leave an orphan. Seen in R2 (3.0 creates) and the soak
+/// (2.0 hop changes): created, deleted, created again 100-200 ms later. So a delete waits until
+/// the window has passed.
 pub fn settle(pending: &PendingWrite, owned: Option<&OwnedRoute>, view: &TableView, may_land: bool) -> Settled {
-    let resolved = |owned: Option<OwnedRoute>| Settled { owned, unresolved: false };
-    let holds_new = located(&pending.route).is_some_and(|(_, r)| view.at(&r.destination) == Some(&r));
-    let landed_or_refused = match pending.operation {
-        PendingOperation::Delete => true,
-        PendingOperation::Create => false,
-        PendingOperation::Replace => holds_new,
-    };
-    let owned = settled_route(pending, owned, view);
-    if may_land && !landed_or_refused { Settled { owned, unresolved: true } } else { resolved(owned) }
+    // A delete is safe to repeat; a replace on 2.0 is a delete and a create, whose create is
+    // retried like any other.
+    let unresolved = may_land && pending.operation != PendingOperation::Delete;
+    Settled { owned: settled_route(pending, owned, view), unresolved }
 }
 
 /// What status owns once a pending write is settled (its outcome read from the table).

@@ -6,7 +6,10 @@
 //! - the soak: a resource deleted in that window was released, and its route landed afterwards
 //!   and stayed (an orphan);
 //! - R2 at 1000 routes (3 of 500 live routes): when the retry failed with another error, the
-//!   late route was later found and `Adopted`, though this resource made it.
+//!   late route was later found and `Adopted`, though this resource made it;
+//! - R2 in CI: a retried create still queued in the cloud when the first attempt's route was
+//!   found; the resource's delete removed the route and let the retry land (now a create found
+//!   in the table keeps its record until the window ends, and the delete waits).
 
 use std::time::Duration;
 
