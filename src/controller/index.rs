@@ -46,9 +46,7 @@ impl ClaimIndex {
     pub fn apply(&self, event: &watcher::Event<VpcRoute>) {
         let mut inner = self.lock();
         match event {
-            watcher::Event::Apply(obj) => {
-                self.put(&mut inner, obj);
-            }
+            watcher::Event::Apply(obj) => drop(self.put(&mut inner, obj)),
             watcher::Event::Delete(obj) => remove(&mut inner, &name_of(obj)),
             watcher::Event::Init => inner.relist = Some(HashSet::new()),
             watcher::Event::InitApply(obj) => {
@@ -70,7 +68,7 @@ impl ClaimIndex {
 
     /// Indexes `obj` under its keys (replacing what it had); returns its shared name.
     fn put(&self, inner: &mut Inner, obj: &VpcRoute) -> Name {
-        let name = inner.keys.get_key_value(&name_of(obj)).map_or_else(|| name_of(obj), |(n, _)| n.clone());
+        let name = name_of(obj);
         remove(inner, &name);
         let keys = keys_of(obj, self.default_region.as_deref());
         for key in &keys {
