@@ -67,7 +67,7 @@ pub async fn converge<A: RouteApi>(
                 Err(Stop::Resync(r)) if r.reason == Reason::RouteAlreadyExists => max_age = Duration::ZERO,
                 outcome => return outcome,
             },
-            Step::Adopt(ids) if intended => return Ok(own_late_create(p, ctx, d, &ids).await),
+            Step::Adopt(ids) if intended => return own_late_create(p, ctx, d, &ids).await,
             Step::Adopt(ids) => {
                 let ready = adopt(p, ctx, d, &ids).await;
                 return match view.attrs_of(&d.route.destination).filter(|have| **have != d.attrs) {
@@ -156,6 +156,13 @@ fn in_place_unless_a_write_may_land<A>(
     ids: &RouteIds,
 ) -> Result<Readiness, Stop> {
     let ready = still_ready(p, d, ids);
+    unless_a_write_may_land(p, ctx, ready)
+}
+
+/// `ready`, unless the pending record is of a write that may still land: then Ready stays as
+/// it is, `Synced=False` says why, and the table is looked at again shortly.
+#[allow(clippy::result_large_err, reason = "the Result every converge step returns (the async ones are not linted)")]
+fn unless_a_write_may_land<A>(p: &Progress, ctx: &Context<A>, ready: Readiness) -> Result<Readiness, Stop> {
     match p.pending().and_then(|w| landing_left(w, ctx.config.write_landing())) {
         Some(left) => {
             let wait = left.min(LANDING_RECHECK);
@@ -164,6 +171,14 @@ fn in_place_unless_a_write_may_land<A>(
         }
         None => Ok(ready),
     }
+}
+
+/// The pending record to keep once a write was answered: an earlier attempt of a create or a
+/// replace whose answer never came may still be queued in the cloud. The cloud refuses it while
+/// the route is there, but a delete within its window would let it land and leave an orphan
+/// (seen in the soak: the retry answered, the resource deleted, the first attempt landed).
+fn still_on_its_way<A>(earlier: Option<PendingWrite>, ctx: &Context<A>) -> Option<Box<PendingWrite>> {
+    earlier.filter(|w| landing_left(w, ctx.config.write_landing()).is_some()).map(Box::new)
 }
 
 fn still_ready(p: &mut Progress, d: &Desired, ids: &RouteIds) -> Readiness {
@@ -221,20 +236,22 @@ async fn create<A: RouteApi>(
     let doing = Readiness::not_ready(Reason::Creating, with_note(format!("creating route {}", d.route), note));
     // An earlier attempt whose answer never came may still land: a refusal of this one must
     // not make it forgotten (it would be Adopted, or left behind, when it lands).
-    let earlier = p.pending().filter(|w| w.operation == PendingOperation::Create).cloned();
+    // (On 2.0 a hop change's create is retried as a create: a pending replace counts too.)
+    let earlier = p.pending().filter(|w| w.operation != PendingOperation::Delete).cloned();
     // Announced before the pending write, so the table's next batch waits for this route.
     let intent = ctx.cloud.intend_create(creds, &d.table);
     record_pending(p, ctx, pending, doing).await?;
     match ctx.cloud.create(creds, &d.table, &d.planned(), Some(intent)).await {
         Ok(ids) => {
-            p.draft.pending = None;
+            p.draft.pending = still_on_its_way(earlier, ctx);
             p.draft.route = Some(d.owned(Origin::Created, &ids));
             if let Some(note) = note {
                 ctx.metrics.drift_corrected();
                 event(ctx, p.obj(), false, Reason::DriftCorrected, format!("{}: {note}", d.route));
             }
             event(ctx, p.obj(), false, Reason::Created, format!("created route {}", d.route));
-            Ok(Readiness::ready(Reason::Created, with_note(in_place(d, Origin::Created), note)))
+            let ready = Readiness::ready(Reason::Created, with_note(in_place(d, Origin::Created), note));
+            unless_a_write_may_land(p, ctx, ready)
         }
         Err(e) => {
             if !e.is_transport() {
@@ -249,12 +266,17 @@ async fn create<A: RouteApi>(
 }
 
 /// The route this resource tried to create is there after all (it landed late): it is owned as
-/// `Created`.
-async fn own_late_create<A>(p: &mut Progress, ctx: &Context<A>, d: &Desired, ids: &RouteIds) -> Readiness {
-    p.draft.pending = None;
+/// `Created`. Another attempt of it may still be on its way: then its record stays.
+async fn own_late_create<A>(
+    p: &mut Progress,
+    ctx: &Context<A>,
+    d: &Desired,
+    ids: &RouteIds,
+) -> Result<Readiness, Stop> {
+    p.draft.pending = still_on_its_way(p.pending().cloned(), ctx);
     p.draft.route = Some(d.owned(Origin::Created, ids));
     event(ctx, p.obj(), false, Reason::Created, format!("created route {} (its create landed late)", d.route));
-    Readiness::ready(Reason::Created, in_place(d, Origin::Created))
+    unless_a_write_may_land(p, ctx, Readiness::ready(Reason::Created, in_place(d, Origin::Created)))
 }
 
 async fn adopt<A>(p: &mut Progress, ctx: &Context<A>, d: &Desired, ids: &RouteIds) -> Readiness {
@@ -301,17 +323,20 @@ async fn replace<A: RouteApi>(
         started_at: Some(super::report::now()),
     };
     let doing = Readiness::not_ready(Reason::Replacing, format!("replacing route {old} with {}", d.route));
+    // On 2.0 a replace is a delete and a create: an earlier attempt may still be on its way.
+    let earlier = p.pending().filter(|w| w.operation != PendingOperation::Delete).cloned();
     record_pending(p, ctx, pending, doing).await?;
     match ctx.cloud.replace(creds, &d.table, old, ids, &d.planned()).await {
         Ok(new_ids) => {
-            p.draft.pending = None;
+            p.draft.pending = still_on_its_way(earlier, ctx);
             p.draft.route = Some(d.owned(Origin::Created, &new_ids));
             let reason = if drift { Reason::DriftCorrected } else { Reason::Replacing };
             if drift {
                 ctx.metrics.drift_corrected();
             }
             event(ctx, p.obj(), false, reason, format!("{}: {note}", d.route));
-            Ok(Readiness::ready(Reason::Created, format!("{}; {note}", in_place(d, Origin::Created))))
+            let ready = Readiness::ready(Reason::Created, format!("{}; {note}", in_place(d, Origin::Created)));
+            unless_a_write_may_land(p, ctx, ready)
         }
         // The pending record stays: the next attempt reads the table to learn what happened.
         Err(e) => Err(annotate(stop(e), &note)),
