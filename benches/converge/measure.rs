@@ -162,14 +162,17 @@ fn parse_sample(line: &str) -> Option<Sample> {
     Some((name.to_string(), labels, value))
 }
 
-/// kube-apiserver write requests by `verb resource[/subresource]`, e.g. `PATCH vpcroutes/status`.
+/// kube-apiserver requests by `verb resource[/subresource]`, e.g. `PATCH vpcroutes/status`.
 pub type Writes = BTreeMap<String, f64>;
 
 /// Write verbs as kube-apiserver labels them in `apiserver_request_total` (a create is `POST`,
 /// a replace `PUT`, a server-side apply `APPLY`).
 const WRITE_VERBS: &[&str] = &["POST", "PUT", "PATCH", "APPLY", "DELETE", "DELETECOLLECTION"];
 
-/// kube-apiserver's own counters of write requests (its `/metrics`), cluster-wide.
+/// Read verbs, counted too (a reconcile that reads an object first costs the API server).
+const READ_VERBS: &[&str] = &["GET", "LIST", "WATCH"];
+
+/// kube-apiserver's own counters of write (and read) requests (its `/metrics`), cluster-wide.
 pub async fn apiserver_writes(client: &Client) -> Writes {
     // kube's request builder makes the `http::Request` for the plain path `/metrics`.
     let request = kube::core::Request::new("").get("metrics", &kube::api::GetParams::default()).unwrap();
@@ -186,7 +189,7 @@ pub async fn apiserver_writes(client: &Client) -> Writes {
             continue;
         }
         let get = |k: &str| labels.get(k).map(String::as_str).unwrap_or("");
-        if !WRITE_VERBS.contains(&get("verb")) {
+        if !WRITE_VERBS.contains(&get("verb")) && !READ_VERBS.contains(&get("verb")) {
             continue;
         }
         let resource = match get("subresource") {
@@ -228,6 +231,9 @@ impl WriteSummary {
         let mut s = WriteSummary::default();
         for (key, v) in writes {
             let Some((verb, resource)) = key.split_once(' ') else { continue };
+            if !WRITE_VERBS.contains(&verb) {
+                continue;
+            }
             let bucket = match resource {
                 "vpcroutes" => &mut s.vpcroutes,
                 "vpcroutes/status" => &mut s.status,
@@ -346,4 +352,42 @@ fn clock_ticks() -> f64 {
 /// Milliseconds of a duration.
 pub fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
+}
+
+/// The processes of the local control plane behind `kubeconfig`: kube-apiserver (found by its
+/// `--secure-port`) and its parent, the launcher, which embeds etcd. `None` on an external
+/// cluster or when they cannot be found.
+pub fn control_plane_pids(kubeconfig: &std::path::Path) -> Option<(u32, u32)> {
+    let text = std::fs::read_to_string(kubeconfig).ok()?;
+    let server = text.lines().find_map(|l| l.trim().strip_prefix("server:"))?.trim();
+    let port = server.rsplit(':').next()?.trim_end_matches('/');
+    let flag = format!("--secure-port={port}");
+    let apiserver = std::fs::read_dir("/proc").ok()?.flatten().find_map(|entry| {
+        let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+        let mut args = cmdline.split(|b| *b == 0).map(String::from_utf8_lossy);
+        let is_apiserver = args.next().is_some_and(|a| a.ends_with("kube-apiserver"));
+        (is_apiserver && args.any(|a| a == flag)).then_some(pid)
+    })?;
+    let stat = std::fs::read_to_string(format!("/proc/{apiserver}/stat")).ok()?;
+    let parent = stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()?;
+    Some((apiserver, parent))
+}
+
+/// CPU seconds used so far by kube-apiserver and by etcd's process (zeros when unknown).
+pub fn control_plane_cpu(pids: Option<(u32, u32)>) -> (f64, f64) {
+    match pids {
+        Some((apiserver, etcd)) => (proc_stats(Some(apiserver)).cpu_seconds, proc_stats(Some(etcd)).cpu_seconds),
+        None => (0.0, 0.0),
+    }
+}
+
+/// The read requests among `requests`, as `verb resource count` for people.
+pub fn reads_text(requests: &Writes) -> String {
+    let reads: Vec<String> = requests
+        .iter()
+        .filter(|(k, _)| k.split_once(' ').is_some_and(|(verb, _)| READ_VERBS.contains(&verb)))
+        .map(|(k, v)| format!("{k} {v:.0}"))
+        .collect();
+    if reads.is_empty() { "none".into() } else { reads.join(", ") }
 }

@@ -15,8 +15,8 @@ use serde_json::json;
 use vpcroute_operator::crd::VpcRoute;
 
 use crate::measure::{
-    Latency, ProcStats, ReadyWatch, WriteSummary, Writes, apiserver_writes, as_f64, diff, ms, operator_calls,
-    operator_metrics, proc_stats, throttled, total,
+    Latency, ProcStats, ReadyWatch, WriteSummary, Writes, apiserver_writes, as_f64, control_plane_cpu,
+    control_plane_pids, diff, ms, operator_calls, operator_metrics, proc_stats, throttled, total,
 };
 use crate::support::cluster::{TestEnv, install_crds, test_env};
 use crate::support::operator::{Operator, free_port};
@@ -82,12 +82,17 @@ pub struct RunResult {
     /// The operator's cloud calls by `action code`.
     pub operator_calls: BTreeMap<String, f64>,
     pub throttled: f64,
-    /// kube-apiserver writes during the run (cluster-wide), by `verb resource`.
+    /// kube-apiserver requests during the run (cluster-wide), by `verb resource`: writes, and
+    /// reads (GET, LIST, WATCH).
     pub apiserver_writes: Writes,
     pub writes: WriteSummary,
     /// The operator's own `vpcroute_status_writes_total`.
     pub operator_status_writes: f64,
     pub operator: ProcStats,
+    /// CPU seconds kube-apiserver and etcd (the launcher embedding it) used from the first
+    /// create until all were Ready.
+    pub apiserver_cpu_s: f64,
+    pub etcd_cpu_s: f64,
 }
 
 /// A namespace, emulator and operator for one run.
@@ -194,11 +199,14 @@ pub async fn converge(bench: &Bench, live: &Live, label: &str, n: usize) -> RunR
     live.sim.reset_calls().await;
     let writes_before = apiserver_writes(client).await;
     let created = Mutex::new(HashMap::new());
+    let plane = control_plane_pids(&live.env.kubeconfig);
+    let cpu_before = control_plane_cpu(plane);
     let start = Instant::now();
     let apply_time = apply(client, &live.env.namespace, n, bench.tables, &created, None).await;
     let all = watch.wait_all(n, bench.timeout).await;
     let all_ready = watch.last().filter(|_| all).map(|t| t.duration_since(start).as_secs_f64());
     let operator = proc_stats(live.op.pid());
+    let cpu = control_plane_cpu(plane);
     tokio::time::sleep(Duration::from_secs(2)).await;
     let writes = diff(&writes_before, &apiserver_writes(client).await);
     let metrics = operator_metrics(&live.addr).await;
@@ -217,6 +225,8 @@ pub async fn converge(bench: &Bench, live: &Live, label: &str, n: usize) -> RunR
         apiserver_writes: writes,
         operator_status_writes: total(&metrics, "vpcroute_status_writes_total", &[]),
         operator,
+        apiserver_cpu_s: cpu.0 - cpu_before.0,
+        etcd_cpu_s: cpu.1 - cpu_before.1,
     }
 }
 
@@ -233,6 +243,10 @@ pub async fn run_mode(bench: &Bench, mode: Mode, n: usize) -> RunResult {
 /// connection per request in flight). The faster of the two is the machine's limit.
 pub async fn baseline(bench: &Bench, n: usize, capped: bool) -> RunResult {
     let env = fresh_env("bench-baseline").await;
+    let by_policy = finalizer_by_policy();
+    if by_policy {
+        crate::support::policy::install_finalizer_policy(&env).await;
+    }
     let client = &env.client;
     let watch = ReadyWatch::start(client, &env.namespace).await;
     let writes_before = apiserver_writes(client).await;
@@ -244,11 +258,16 @@ pub async fn baseline(bench: &Bench, n: usize, capped: bool) -> RunResult {
         false => kube::Client::try_from(config).expect("client"),
     };
     let objects = api(&writer_client, &env.namespace);
+    let plane = control_plane_pids(&env.kubeconfig);
     let writer = rx.for_each_concurrent(OPERATOR_CONCURRENCY, |name| {
         let objects = &objects;
         async move {
             let finalizer = json!({ "metadata": { "finalizers": [FINALIZER] } });
-            if let Err(e) = objects.patch(&name, &PatchParams::default(), &Patch::Merge(&finalizer)).await {
+            let patched = match by_policy {
+                true => Ok(()),
+                false => objects.patch(&name, &PatchParams::default(), &Patch::Merge(&finalizer)).await.map(drop),
+            };
+            if let Err(e) = patched {
                 eprintln!("converge: baseline finalizer patch of {name}: {e}");
             }
             let status = json!({
@@ -260,17 +279,26 @@ pub async fn baseline(bench: &Bench, n: usize, capped: bool) -> RunResult {
                     "lastTransitionTime": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                 }]},
             });
-            let ssa = PatchParams::apply(BASELINE_MANAGER).force();
-            if let Err(e) = objects.patch_status(&name, &ssa, &Patch::Apply(&status)).await {
+            let written = match merge_status() {
+                true => objects.patch_status(&name, &PatchParams::default(), &Patch::Merge(&status)).await,
+                false => {
+                    objects
+                        .patch_status(&name, &PatchParams::apply(BASELINE_MANAGER).force(), &Patch::Apply(&status))
+                        .await
+                }
+            };
+            if let Err(e) = written {
                 eprintln!("converge: baseline status write of {name}: {e}");
             }
         }
     });
+    let cpu_before = control_plane_cpu(plane);
     let start = Instant::now();
     let creates = apply(client, &env.namespace, n, bench.tables, &created, Some(tx));
     let (apply_time, ()) = futures::join!(creates, writer);
     let all = watch.wait_all(n, bench.timeout).await;
     let all_ready = watch.last().filter(|_| all).map(|t| t.duration_since(start).as_secs_f64());
+    let cpu = control_plane_cpu(plane);
     tokio::time::sleep(Duration::from_secs(1)).await;
     let writes = diff(&writes_before, &apiserver_writes(client).await);
     RunResult {
@@ -286,8 +314,22 @@ pub async fn baseline(bench: &Bench, n: usize, capped: bool) -> RunResult {
         latency: Latency::of(&latencies(&created, &watch)),
         writes: WriteSummary::of(&writes),
         apiserver_writes: writes,
+        apiserver_cpu_s: cpu.0 - cpu_before.0,
+        etcd_cpu_s: cpu.1 - cpu_before.1,
         ..RunResult::default()
     }
+}
+
+/// `VPCROUTE_BENCH_BASELINE_STATUS=merge`: the baselines write status with a JSON merge patch
+/// instead of server-side apply (the operator's way), to see what apply costs the API server.
+fn merge_status() -> bool {
+    std::env::var("VPCROUTE_BENCH_BASELINE_STATUS").is_ok_and(|v| v == "merge")
+}
+
+/// `VPCROUTE_BENCH_BASELINE_FINALIZER=policy`: the baselines get the finalizer from the chart's
+/// admission policy, as the operator does, instead of a patch of their own.
+fn finalizer_by_policy() -> bool {
+    std::env::var("VPCROUTE_BENCH_BASELINE_FINALIZER").is_ok_and(|v| v == "policy")
 }
 
 /// Warms the API server up (the first writes after the CRD is installed are slow) so the first
