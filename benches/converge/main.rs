@@ -21,7 +21,8 @@
 //! `VPCROUTE_BENCH_KUBE_IN_FLIGHT` (32, the operator's default) is the operator's
 //! `--kube-in-flight` and the capped baseline's cap. P1 runs the baseline twice, capped and with
 //! kube's default client, and compares with the faster; `VPCROUTE_BENCH_BASELINE_STATUS=merge`
-//! makes their status write a JSON merge patch instead of server-side apply (the operator's).
+//! makes their status write a JSON merge patch instead of server-side apply (the operator's),
+//! `=operator` two applies shaped like the operator's (pending record, then outcome).
 //! Small example: `VPCROUTE_BENCH_N=40 VPCROUTE_BENCH_TABLES=4 VPCROUTE_BENCH_BIG_N=200 cargo bench --bench converge`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
