@@ -12,7 +12,7 @@ use super::desired::{Desired, ids_of, record};
 use super::errors::Error;
 use super::report::{Progress, event};
 use crate::cloud::{CloudError, RouteApi, RouteIds};
-use crate::crd::{Origin, PendingOperation, PendingWrite};
+use crate::crd::{Origin, OwnedRoute, PendingOperation, PendingWrite};
 use crate::reasons::Reason;
 use crate::status::{Readiness, Synced, ready_condition};
 
@@ -173,12 +173,28 @@ fn unless_a_write_may_land<A>(p: &Progress, ctx: &Context<A>, ready: Readiness) 
     }
 }
 
-/// The pending record to keep once a write was answered: an earlier attempt of a create or a
-/// replace whose answer never came may still be queued in the cloud. The cloud refuses it while
-/// the route is there, but a delete within its window would let it land and leave an orphan
-/// (seen in the soak: the retry answered, the resource deleted, the first attempt landed).
-fn still_on_its_way<A>(earlier: Option<PendingWrite>, ctx: &Context<A>) -> Option<Box<PendingWrite>> {
-    earlier.filter(|w| landing_left(w, ctx.config.write_landing()).is_some()).map(Box::new)
+/// The pending create or replace a new attempt replaces (on 2.0 a hop change's create is
+/// retried as a create, so a pending replace counts too).
+fn earlier_attempt(p: &Progress) -> Option<PendingWrite> {
+    p.pending().filter(|w| w.operation != PendingOperation::Delete).cloned()
+}
+
+/// A write was answered (or its route found): the resource owns `route`, and reports `ready`.
+/// An `earlier` attempt whose answer never came may still be queued in the cloud: the cloud
+/// refuses it while the route is there, but a delete within its window would let it land and
+/// leave an orphan (seen in the soak: the retry answered, the resource deleted, the first
+/// attempt landed). So its record stays until the window ends.
+#[allow(clippy::result_large_err, reason = "the Result every converge step returns (the async ones are not linted)")]
+fn answered<A>(
+    p: &mut Progress,
+    ctx: &Context<A>,
+    earlier: Option<PendingWrite>,
+    route: OwnedRoute,
+    ready: Readiness,
+) -> Result<Readiness, Stop> {
+    p.draft.pending = earlier.filter(|w| landing_left(w, ctx.config.write_landing()).is_some()).map(Box::new);
+    p.draft.route = Some(route);
+    unless_a_write_may_land(p, ctx, ready)
 }
 
 fn still_ready(p: &mut Progress, d: &Desired, ids: &RouteIds) -> Readiness {
@@ -234,24 +250,21 @@ async fn create<A: RouteApi>(
         started_at: Some(super::report::now()),
     };
     let doing = Readiness::not_ready(Reason::Creating, with_note(format!("creating route {}", d.route), note));
-    // An earlier attempt whose answer never came may still land: a refusal of this one must
-    // not make it forgotten (it would be Adopted, or left behind, when it lands).
-    // (On 2.0 a hop change's create is retried as a create: a pending replace counts too.)
-    let earlier = p.pending().filter(|w| w.operation != PendingOperation::Delete).cloned();
+    // An earlier attempt whose answer never came may still land: neither an answer nor a
+    // refusal of this one may make it forgotten (it would be Adopted, or left behind).
+    let earlier = earlier_attempt(p);
     // Announced before the pending write, so the table's next batch waits for this route.
     let intent = ctx.cloud.intend_create(creds, &d.table);
     record_pending(p, ctx, pending, doing).await?;
     match ctx.cloud.create(creds, &d.table, &d.planned(), Some(intent)).await {
         Ok(ids) => {
-            p.draft.pending = still_on_its_way(earlier, ctx);
-            p.draft.route = Some(d.owned(Origin::Created, &ids));
             if let Some(note) = note {
                 ctx.metrics.drift_corrected();
                 event(ctx, p.obj(), false, Reason::DriftCorrected, format!("{}: {note}", d.route));
             }
             event(ctx, p.obj(), false, Reason::Created, format!("created route {}", d.route));
             let ready = Readiness::ready(Reason::Created, with_note(in_place(d, Origin::Created), note));
-            unless_a_write_may_land(p, ctx, ready)
+            answered(p, ctx, earlier, d.owned(Origin::Created, &ids), ready)
         }
         Err(e) => {
             if !e.is_transport() {
@@ -273,10 +286,9 @@ async fn own_late_create<A>(
     d: &Desired,
     ids: &RouteIds,
 ) -> Result<Readiness, Stop> {
-    p.draft.pending = still_on_its_way(p.pending().cloned(), ctx);
-    p.draft.route = Some(d.owned(Origin::Created, ids));
     event(ctx, p.obj(), false, Reason::Created, format!("created route {} (its create landed late)", d.route));
-    unless_a_write_may_land(p, ctx, Readiness::ready(Reason::Created, in_place(d, Origin::Created)))
+    let ready = Readiness::ready(Reason::Created, in_place(d, Origin::Created));
+    answered(p, ctx, earlier_attempt(p), d.owned(Origin::Created, ids), ready)
 }
 
 async fn adopt<A>(p: &mut Progress, ctx: &Context<A>, d: &Desired, ids: &RouteIds) -> Readiness {
@@ -324,19 +336,17 @@ async fn replace<A: RouteApi>(
     };
     let doing = Readiness::not_ready(Reason::Replacing, format!("replacing route {old} with {}", d.route));
     // On 2.0 a replace is a delete and a create: an earlier attempt may still be on its way.
-    let earlier = p.pending().filter(|w| w.operation != PendingOperation::Delete).cloned();
+    let earlier = earlier_attempt(p);
     record_pending(p, ctx, pending, doing).await?;
     match ctx.cloud.replace(creds, &d.table, old, ids, &d.planned()).await {
         Ok(new_ids) => {
-            p.draft.pending = still_on_its_way(earlier, ctx);
-            p.draft.route = Some(d.owned(Origin::Created, &new_ids));
             let reason = if drift { Reason::DriftCorrected } else { Reason::Replacing };
             if drift {
                 ctx.metrics.drift_corrected();
             }
             event(ctx, p.obj(), false, reason, format!("{}: {note}", d.route));
             let ready = Readiness::ready(Reason::Created, format!("{}; {note}", in_place(d, Origin::Created)));
-            unless_a_write_may_land(p, ctx, ready)
+            answered(p, ctx, earlier, d.owned(Origin::Created, &new_ids), ready)
         }
         // The pending record stays: the next attempt reads the table to learn what happened.
         Err(e) => Err(annotate(stop(e), &note)),
