@@ -163,7 +163,7 @@ fn parse_sample(line: &str) -> Option<Sample> {
 }
 
 /// kube-apiserver requests by `verb resource[/subresource]`, e.g. `PATCH vpcroutes/status`.
-pub type Writes = BTreeMap<String, f64>;
+pub type Requests = BTreeMap<String, f64>;
 
 /// Write verbs as kube-apiserver labels them in `apiserver_request_total` (a create is `POST`,
 /// a replace `PUT`, a server-side apply `APPLY`).
@@ -173,17 +173,17 @@ const WRITE_VERBS: &[&str] = &["POST", "PUT", "PATCH", "APPLY", "DELETE", "DELET
 const READ_VERBS: &[&str] = &["GET", "LIST", "WATCH"];
 
 /// kube-apiserver's own counters of write (and read) requests (its `/metrics`), cluster-wide.
-pub async fn apiserver_writes(client: &Client) -> Writes {
+pub async fn apiserver_requests(client: &Client) -> Requests {
     // kube's request builder makes the `http::Request` for the plain path `/metrics`.
     let request = kube::core::Request::new("").get("metrics", &kube::api::GetParams::default()).unwrap();
     let text = match client.request_text(request).await {
         Ok(text) => text,
         Err(e) => {
             eprintln!("converge: cannot read kube-apiserver /metrics: {e}");
-            return Writes::new();
+            return Requests::new();
         }
     };
-    let mut writes = Writes::new();
+    let mut requests = Requests::new();
     for (name, labels, value) in parse_metrics(&text) {
         if name != "apiserver_request_total" {
             continue;
@@ -196,9 +196,9 @@ pub async fn apiserver_writes(client: &Client) -> Writes {
             "" => get("resource").to_string(),
             sub => format!("{}/{sub}", get("resource")),
         };
-        *writes.entry(format!("{} {resource}", get("verb"))).or_default() += value;
+        *requests.entry(format!("{} {resource}", get("verb"))).or_default() += value;
     }
-    writes
+    requests
 }
 
 /// `after - before`, dropping zeros.
@@ -227,7 +227,7 @@ pub struct WriteSummary {
 }
 
 impl WriteSummary {
-    pub fn of(writes: &Writes) -> WriteSummary {
+    pub fn of(writes: &Requests) -> WriteSummary {
         let mut s = WriteSummary::default();
         for (key, v) in writes {
             let Some((verb, resource)) = key.split_once(' ') else { continue };
@@ -374,16 +374,28 @@ pub fn control_plane_pids(kubeconfig: &std::path::Path) -> Option<(u32, u32)> {
     Some((apiserver, parent))
 }
 
-/// CPU seconds used so far by kube-apiserver and by etcd's process (zeros when unknown).
-pub fn control_plane_cpu(pids: Option<(u32, u32)>) -> (f64, f64) {
-    match pids {
-        Some((apiserver, etcd)) => (proc_stats(Some(apiserver)).cpu_seconds, proc_stats(Some(etcd)).cpu_seconds),
-        None => (0.0, 0.0),
+/// CPU seconds of kube-apiserver and of etcd's process (the launcher embedding it).
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct PlaneCpu {
+    pub apiserver_s: f64,
+    pub etcd_s: f64,
+}
+
+impl PlaneCpu {
+    /// What was used since `before`.
+    pub fn since(self, before: PlaneCpu) -> PlaneCpu {
+        PlaneCpu { apiserver_s: self.apiserver_s - before.apiserver_s, etcd_s: self.etcd_s - before.etcd_s }
     }
 }
 
+/// CPU used so far by the control plane's processes (zeros when unknown).
+pub fn control_plane_cpu(pids: Option<(u32, u32)>) -> PlaneCpu {
+    let cpu = |pid| proc_stats(Some(pid)).cpu_seconds;
+    pids.map(|(apiserver, etcd)| PlaneCpu { apiserver_s: cpu(apiserver), etcd_s: cpu(etcd) }).unwrap_or_default()
+}
+
 /// The read requests among `requests`, as `verb resource count` for people.
-pub fn reads_text(requests: &Writes) -> String {
+pub fn reads_text(requests: &Requests) -> String {
     let reads: Vec<String> = requests
         .iter()
         .filter(|(k, _)| k.split_once(' ').is_some_and(|(verb, _)| READ_VERBS.contains(&verb)))

@@ -15,7 +15,7 @@ use serde_json::json;
 use vpcroute_operator::crd::VpcRoute;
 
 use crate::measure::{
-    Latency, ProcStats, ReadyWatch, WriteSummary, Writes, apiserver_writes, as_f64, control_plane_cpu,
+    Latency, PlaneCpu, ProcStats, ReadyWatch, Requests, WriteSummary, apiserver_requests, as_f64, control_plane_cpu,
     control_plane_pids, diff, ms, operator_calls, operator_metrics, proc_stats, throttled, total,
 };
 use crate::support::cluster::{TestEnv, install_crds, test_env};
@@ -84,15 +84,13 @@ pub struct RunResult {
     pub throttled: f64,
     /// kube-apiserver requests during the run (cluster-wide), by `verb resource`: writes, and
     /// reads (GET, LIST, WATCH).
-    pub apiserver_writes: Writes,
+    pub apiserver_requests: Requests,
     pub writes: WriteSummary,
     /// The operator's own `vpcroute_status_writes_total`.
     pub operator_status_writes: f64,
     pub operator: ProcStats,
-    /// CPU seconds kube-apiserver and etcd (the launcher embedding it) used from the first
-    /// create until all were Ready.
-    pub apiserver_cpu_s: f64,
-    pub etcd_cpu_s: f64,
+    /// The control plane's CPU from the first create until all were Ready.
+    pub control_plane_cpu: PlaneCpu,
 }
 
 /// A namespace, emulator and operator for one run.
@@ -197,7 +195,7 @@ pub async fn converge(bench: &Bench, live: &Live, label: &str, n: usize) -> RunR
     let client = &live.env.client;
     let watch = ReadyWatch::start(client, &live.env.namespace).await;
     live.sim.reset_calls().await;
-    let writes_before = apiserver_writes(client).await;
+    let writes_before = apiserver_requests(client).await;
     let created = Mutex::new(HashMap::new());
     let plane = control_plane_pids(&live.env.kubeconfig);
     let cpu_before = control_plane_cpu(plane);
@@ -208,7 +206,7 @@ pub async fn converge(bench: &Bench, live: &Live, label: &str, n: usize) -> RunR
     let operator = proc_stats(live.op.pid());
     let cpu = control_plane_cpu(plane);
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let writes = diff(&writes_before, &apiserver_writes(client).await);
+    let writes = diff(&writes_before, &apiserver_requests(client).await);
     let metrics = operator_metrics(&live.addr).await;
     RunResult {
         label: label.into(),
@@ -222,11 +220,10 @@ pub async fn converge(bench: &Bench, live: &Live, label: &str, n: usize) -> RunR
         operator_calls: operator_calls(&metrics),
         throttled: throttled(&metrics),
         writes: WriteSummary::of(&writes),
-        apiserver_writes: writes,
+        apiserver_requests: writes,
         operator_status_writes: total(&metrics, "vpcroute_status_writes_total", &[]),
         operator,
-        apiserver_cpu_s: cpu.0 - cpu_before.0,
-        etcd_cpu_s: cpu.1 - cpu_before.1,
+        control_plane_cpu: cpu.since(cpu_before),
     }
 }
 
@@ -243,13 +240,13 @@ pub async fn run_mode(bench: &Bench, mode: Mode, n: usize) -> RunResult {
 /// connection per request in flight). The faster of the two is the machine's limit.
 pub async fn baseline(bench: &Bench, n: usize, capped: bool) -> RunResult {
     let env = fresh_env("bench-baseline").await;
-    let by_policy = finalizer_by_policy();
+    let (by_policy, status_kind) = (finalizer_by_policy(), baseline_status());
     if by_policy {
         crate::support::policy::install_finalizer_policy(&env).await;
     }
     let client = &env.client;
     let watch = ReadyWatch::start(client, &env.namespace).await;
-    let writes_before = apiserver_writes(client).await;
+    let writes_before = apiserver_requests(client).await;
     let created = Mutex::new(HashMap::new());
     let (tx, rx) = futures::channel::mpsc::unbounded::<String>();
     let config = crate::support::cluster::config_from_kubeconfig(&env.kubeconfig).await;
@@ -271,12 +268,12 @@ pub async fn baseline(bench: &Bench, n: usize, capped: bool) -> RunResult {
                 eprintln!("converge: baseline finalizer patch of {name}: {e}");
             }
             let ssa = PatchParams::apply(BASELINE_MANAGER).force();
-            let bodies = match baseline_status() {
+            let bodies = match status_kind {
                 BaselineStatus::OperatorShaped => vec![operator_like_status(false), operator_like_status(true)],
                 _ => vec![minimal_status()],
             };
             for status in bodies {
-                let written = match baseline_status() {
+                let written = match status_kind {
                     BaselineStatus::Merge => {
                         objects.patch_status(&name, &PatchParams::default(), &Patch::Merge(&status)).await
                     }
@@ -296,7 +293,7 @@ pub async fn baseline(bench: &Bench, n: usize, capped: bool) -> RunResult {
     let all_ready = watch.last().filter(|_| all).map(|t| t.duration_since(start).as_secs_f64());
     let cpu = control_plane_cpu(plane);
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let writes = diff(&writes_before, &apiserver_writes(client).await);
+    let writes = diff(&writes_before, &apiserver_requests(client).await);
     RunResult {
         label: match capped {
             true => format!("baseline, ≤{} in flight", bench.kube_in_flight),
@@ -309,9 +306,8 @@ pub async fn baseline(bench: &Bench, n: usize, capped: bool) -> RunResult {
         ready: watch.count(),
         latency: Latency::of(&latencies(&created, &watch)),
         writes: WriteSummary::of(&writes),
-        apiserver_writes: writes,
-        apiserver_cpu_s: cpu.0 - cpu_before.0,
-        etcd_cpu_s: cpu.1 - cpu_before.1,
+        apiserver_requests: writes,
+        control_plane_cpu: cpu.since(cpu_before),
         ..RunResult::default()
     }
 }
@@ -341,45 +337,50 @@ fn status_body(status: serde_json::Value) -> serde_json::Value {
     json!({ "apiVersion": VpcRoute::api_version(&()), "kind": VpcRoute::kind(&()), "status": status })
 }
 
-fn condition(type_: &str, ok: bool, reason: &str, message: &str) -> serde_json::Value {
-    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let status = if ok { "True" } else { "False" };
-    json!({ "type": type_, "status": status, "reason": reason, "message": message,
-            "observedGeneration": 1, "lastTransitionTime": now })
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 fn minimal_status() -> serde_json::Value {
-    status_body(
-        json!({ "observedGeneration": 1, "conditions": [condition("Ready", true, "Created", "baseline: no cloud call")] }),
-    )
+    let ready = json!({ "type": "Ready", "status": "True", "reason": "Created", "message": "baseline: no cloud call",
+                        "observedGeneration": 1, "lastTransitionTime": now() });
+    status_body(json!({ "observedGeneration": 1, "conditions": [ready] }))
 }
 
-/// A status the size and shape of the operator's: `done` false is the pending record written
-/// before a create, true the outcome.
+/// A status as the operator writes it, built with its own types: `done` false is the pending
+/// record written before a create, true the outcome.
 fn operator_like_status(done: bool) -> serde_json::Value {
-    let route = |ids: bool| {
-        let mut r = json!({ "destinationCidrBlock": "10.128.107.0/24", "nextHub": "vpngw-dystbrkv",
-            "nextType": "VpnGateway", "origin": "Created", "region": "ap-guangzhou",
-            "routeTableId": "rtb-rel03", "vpcId": "vpc-amhnnao5" });
-        if ids {
-            r["routeId"] = json!(119);
-            r["routeItemId"] = json!("rti-b176vcqs");
-        }
-        r
+    use vpcroute_operator::crd::{NextTypeName, Origin, OwnedRoute, PendingOperation, PendingWrite, VpcRouteStatus};
+    use vpcroute_operator::reasons::Reason;
+    use vpcroute_operator::status::{Readiness, with_readiness};
+    let route = OwnedRoute {
+        region: "ap-guangzhou".into(),
+        vpc_id: "vpc-amhnnao5".into(),
+        route_table_id: "rtb-rel03".into(),
+        destination_cidr_block: "10.128.107.0/24".into(),
+        next_type: NextTypeName::VpnGateway,
+        next_hub: "vpngw-dystbrkv".into(),
+        origin: Origin::Created,
+        route_item_id: None,
+        route_id: None,
     };
     let what = "route 10.128.107.0/24 -> VpnGateway(1) vpngw-dystbrkv in rtb-rel03";
-    let status = match done {
-        false => json!({ "observedGeneration": 1, "destinationCidrBlock": "10.128.107.0/24",
-            "conditions": [condition("Ready", false, "Creating", &format!("creating {what}")),
-                           condition("Synced", true, "ReconcileSuccess", "")],
-            "pending": { "operation": "Create", "route": route(false),
-                         "startedAt": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true) } }),
-        true => json!({ "observedGeneration": 1, "destinationCidrBlock": "10.128.107.0/24",
-            "conditions": [condition("Ready", true, "Created", &format!("{what} is in place (created by this resource)")),
-                           condition("Synced", true, "ReconcileSuccess", "")],
-            "route": route(true) }),
+    let draft =
+        VpcRouteStatus { destination_cidr_block: Some(route.destination_cidr_block.clone()), ..Default::default() };
+    let (draft, readiness) = match done {
+        false => {
+            let pending =
+                PendingWrite { operation: PendingOperation::Create, route, previous: None, started_at: Some(now()) };
+            let draft = VpcRouteStatus { pending: Some(Box::new(pending)), ..draft };
+            (draft, Readiness::not_ready(Reason::Creating, format!("creating {what}")))
+        }
+        true => {
+            let route = OwnedRoute { route_item_id: Some("rti-b176vcqs".into()), route_id: Some(119), ..route };
+            let draft = VpcRouteStatus { route: Some(route), ..draft };
+            (draft, Readiness::ready(Reason::Created, format!("{what} is in place (created by this resource)")))
+        }
     };
-    status_body(status)
+    status_body(serde_json::to_value(with_readiness(draft, &readiness, Some(1), &now())).expect("status"))
 }
 
 /// `VPCROUTE_BENCH_BASELINE_FINALIZER=policy`: the baselines get the finalizer from the chart's
@@ -417,7 +418,7 @@ pub struct Window {
     pub cloud_reads: f64,
     pub cloud_writes: f64,
     pub writes: WriteSummary,
-    pub apiserver_writes: Writes,
+    pub apiserver_requests: Requests,
     /// The operator's status writes in the window.
     pub operator_status_writes: f64,
     /// Successful reconciles in the window.
@@ -433,10 +434,10 @@ pub async fn resync(bench: &Bench, n: usize, resync_s: u64) -> (RunResult, Windo
         start(bench, "bench-p2", Mode { api: "3.0", max_batch: None }, &["--resync-seconds", &resync_flag]).await;
     let converged = converge(bench, &live, "3.0 batched (P2 setup)", n).await;
     let client = &live.env.client;
-    let before = (as_f64(live.sim.calls().await), apiserver_writes(client).await, operator_metrics(&live.addr).await);
+    let before = (as_f64(live.sim.calls().await), apiserver_requests(client).await, operator_metrics(&live.addr).await);
     let started = Instant::now();
     tokio::time::sleep(Duration::from_secs(resync_s)).await;
-    let after = (as_f64(live.sim.calls().await), apiserver_writes(client).await, operator_metrics(&live.addr).await);
+    let after = (as_f64(live.sim.calls().await), apiserver_requests(client).await, operator_metrics(&live.addr).await);
     let calls = diff(&before.0, &after.0);
     let writes = diff(&before.1, &after.1);
     let counter = |m: &[crate::measure::Sample], name: &str, want: &[(&str, &str)]| total(m, name, want);
@@ -448,7 +449,7 @@ pub async fn resync(bench: &Bench, n: usize, resync_s: u64) -> (RunResult, Windo
         cloud_writes: cloud_writes(&calls),
         cloud_calls: calls,
         writes: WriteSummary::of(&writes),
-        apiserver_writes: writes,
+        apiserver_requests: writes,
         operator_status_writes: counter(&after.2, "vpcroute_status_writes_total", &[])
             - counter(&before.2, "vpcroute_status_writes_total", &[]),
         reconciles_ok: counter(&after.2, "vpcroute_reconciles_total", &[("result", "ok")])
@@ -466,7 +467,7 @@ pub async fn restart(bench: &Bench, n: usize) -> (RunResult, ProcStats, Window, 
     tokio::time::sleep(Duration::from_secs(3)).await;
     let in_sync = proc_stats(live.op.pid());
     let client = live.env.client.clone();
-    let before = (as_f64(live.sim.calls().await), apiserver_writes(&client).await);
+    let before = (as_f64(live.sim.calls().await), apiserver_requests(&client).await);
     let started = Instant::now();
     live.op.restart();
     let deadline = started + bench.timeout;
@@ -483,7 +484,7 @@ pub async fn restart(bench: &Bench, n: usize) -> (RunResult, ProcStats, Window, 
     let restarted = proc_stats(live.op.pid());
     tokio::time::sleep(Duration::from_secs(1)).await;
     let calls = diff(&before.0, &as_f64(live.sim.calls().await));
-    let writes = diff(&before.1, &apiserver_writes(&client).await);
+    let writes = diff(&before.1, &apiserver_requests(&client).await);
     let window = Window {
         label: "operator restart".into(),
         n,
@@ -492,7 +493,7 @@ pub async fn restart(bench: &Bench, n: usize) -> (RunResult, ProcStats, Window, 
         cloud_writes: cloud_writes(&calls),
         cloud_calls: calls,
         writes: WriteSummary::of(&writes),
-        apiserver_writes: writes,
+        apiserver_requests: writes,
         operator_status_writes: total(&metrics, "vpcroute_status_writes_total", &[]),
         reconciles_ok: total(&metrics, "vpcroute_reconciles_total", &[("result", "ok")]),
         verified_s: verified,

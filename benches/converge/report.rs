@@ -144,11 +144,11 @@ pub fn print_p1(report: &Report) {
         }
         println!(
             "    control plane until all Ready: kube-apiserver CPU {:.2} s ({:.1} ms per route), etcd CPU {:.2} s",
-            run.apiserver_cpu_s,
-            1000.0 * per(run.apiserver_cpu_s, run.n),
-            run.etcd_cpu_s
+            run.control_plane_cpu.apiserver_s,
+            1000.0 * per(run.control_plane_cpu.apiserver_s, run.n),
+            run.control_plane_cpu.etcd_s
         );
-        println!("    apiserver reads: {}", crate::measure::reads_text(&run.apiserver_writes));
+        println!("    apiserver reads: {}", crate::measure::reads_text(&run.apiserver_requests));
         println!(
             "    apiserver writes: vpcroutes [{}], vpcroutes/status [{}], events [{}]",
             verbs_text(&run.writes.vpcroutes),

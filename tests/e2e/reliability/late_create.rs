@@ -29,25 +29,24 @@ use crate::support::sim::Sim;
 
 /// One route in one table, resource `r0`, created; the operator's client gives up after 2 s and
 /// retries after `retry_ms`; a write whose answer never came may land for 10 s. With
-/// `slow_create` the first create lands after 3 s.
-async fn one_route(prefix: &str, retry_ms: &str, slow_create: bool) -> (Fleet, TestEnv, Sim, Operator) {
+/// `slow_creates: Some((latency_ms, count))` the first `count` creates land `latency_ms` late.
+async fn one_route(prefix: &str, retry_ms: &str, slow_creates: Option<(u64, u64)>) -> (Fleet, TestEnv, Sim, Operator) {
     let fleet = Fleet::new(1, 1);
     let env = test_env(prefix).await;
     install_crds(&env.client).await;
     let sim = Sim::start(&fleet.world());
-    if slow_create {
-        sim.fault(json!({"action": backend::create(), "kind": "latency", "latencyMs": 3000, "count": 1})).await;
+    if let Some((latency, count)) = slow_creates {
+        sim.fault(json!({"action": backend::create(), "kind": "latency", "latencyMs": latency, "count": count})).await;
     }
     let flags = ["--request-timeout-seconds", "2", "--retry-base-ms", retry_ms, "--retry-max-seconds", "5"];
-    let flags = [&flags[..], &["--write-landing-seconds", "10"]].concat();
-    let op = Operator::start(&env, &sim, &flags);
+    let op = Operator::start(&env, &sim, &[&flags[..], &["--write-landing-seconds", "10"]].concat());
     fleet.create(&env, 0..1).await;
     (fleet, env, sim, op)
 }
 
 #[tokio::test]
 async fn a_create_that_lands_after_its_resource_was_deleted_is_not_left_behind() {
-    let (fleet, env, sim, _op) = one_route("late-orphan", "5000", true).await;
+    let (fleet, env, sim, _op) = one_route("late-orphan", "5000", Some((3000, 1))).await;
     wait_reason(&env.client, &env.namespace, "r0", "False", "CloudUnavailable").await;
     delete_each(&env, &[0]).await;
     wait_gone(&env.client, &env.namespace, "r0").await;
@@ -61,7 +60,7 @@ async fn a_create_that_lands_after_its_resource_was_deleted_is_not_left_behind()
 #[tokio::test]
 async fn a_timed_out_create_that_lands_after_a_failed_retry_is_owned_as_created_not_adopted() {
     // The retry at about 2.7 s fails with InternalError; the next, at about 4 s, finds the route.
-    let (_fleet, env, sim, _op) = one_route("late-adopted", "700", true).await;
+    let (_fleet, env, sim, _op) = one_route("late-adopted", "700", Some((3000, 1))).await;
     sent(&sim, backend::create(), 0).await;
     sim.fault(json!({"action": backend::create(), "kind": "internalError", "count": 1})).await;
     let up = wait_for("r0 to be Ready=True", Duration::from_secs(30), || async {
@@ -73,7 +72,7 @@ async fn a_timed_out_create_that_lands_after_a_failed_retry_is_owned_as_created_
 
 #[tokio::test]
 async fn a_hop_change_that_lands_after_a_failed_retry_is_deleted_with_its_resource() {
-    let (fleet, env, sim, _op) = one_route("late-replace", "700", false).await;
+    let (fleet, env, sim, _op) = one_route("late-replace", "700", None).await;
     wait_reason(&env.client, &env.namespace, "r0", "True", "Created").await;
     // The hop change lands after 3 s; the client gives up after 2 s; the retry at about 2.7 s
     // fails with InternalError; the resource is deleted once the change has landed.
@@ -117,26 +116,12 @@ async fn delete_then_check(fleet: &Fleet, env: &TestEnv, sim: &Sim, slow_sent: t
     assert_deleted_and_gone(sim, fleet).await;
 }
 
-/// One route, every create among the first `count` slowed by `latency` ms; the client gives up
-/// after 2 s and retries after 100 ms; a write may land for 10 s.
-async fn slow_creates(prefix: &str, latency: u64, count: u64) -> (Fleet, TestEnv, Sim, Operator) {
-    let fleet = Fleet::new(1, 1);
-    let env = test_env(prefix).await;
-    install_crds(&env.client).await;
-    let sim = Sim::start(&fleet.world());
-    sim.fault(json!({"action": backend::create(), "kind": "latency", "latencyMs": latency, "count": count})).await;
-    let flags = ["--request-timeout-seconds", "2", "--retry-base-ms", "100", "--write-landing-seconds", "10"];
-    let op = Operator::start(&env, &sim, &flags);
-    fleet.create(&env, 0..1).await;
-    (fleet, env, sim, op)
-}
-
 #[tokio::test]
 async fn a_retried_create_still_on_its_way_when_the_first_landed_is_not_let_in_by_the_delete() {
     // Found by R2 in CI: both attempts of a create are slow; the first lands and is found, the
     // resource is deleted at once, and the second, queued in the cloud all along, landed once the
     // delete had removed the route (an orphan). The delete now waits out the landing window.
-    let (fleet, env, sim, _op) = slow_creates("late-retry", 3000, 2).await;
+    let (fleet, env, sim, _op) = one_route("late-retry", "100", Some((3000, 2))).await;
     let second_sent = sent(&sim, backend::create(), 1).await;
     wait_reason(&env.client, &env.namespace, "r0", "True", "Created").await;
     delete_then_check(&fleet, &env, &sim, second_sent, 3000).await;
@@ -148,7 +133,7 @@ async fn a_retry_that_succeeds_while_the_first_create_is_still_on_its_way_is_not
     // answered at once; the resource is deleted at once, and the first, queued in the cloud all
     // along, landed once the delete had removed the route (an orphan). A successful retry now
     // keeps the earlier attempt's record, so the delete waits out its landing window.
-    let (fleet, env, sim, _op) = slow_creates("late-first", 5000, 1).await;
+    let (fleet, env, sim, _op) = one_route("late-first", "100", Some((5000, 1))).await;
     let first_sent = sent(&sim, backend::create(), 0).await;
     wait_reason(&env.client, &env.namespace, "r0", "True", "Created").await;
     assert!(first_sent.elapsed() < Duration::from_millis(4500), "the retry was not answered before the first landed");
@@ -159,7 +144,7 @@ async fn a_retry_that_succeeds_while_the_first_create_is_still_on_its_way_is_not
 async fn a_hop_change_retried_while_the_first_attempt_is_still_on_its_way_is_not_let_in_by_the_delete() {
     // The same for a hop change: on 2.0 its create is slow (after the old route's delete), on 3.0
     // its ReplaceRoutes; the retry is answered, and the resource is deleted at once.
-    let (fleet, env, sim, _op) = one_route("late-hop", "100", false).await;
+    let (fleet, env, sim, _op) = one_route("late-hop", "100", None).await;
     wait_reason(&env.client, &env.namespace, "r0", "True", "Created").await;
     let slow = if backend::is_v3() { backend::replace() } else { backend::create() };
     let before = sim.calls().await.get(slow).copied().unwrap_or(0);
