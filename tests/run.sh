@@ -23,6 +23,6 @@ started=$SECONDS
 echo "tests/run.sh: cargo test --workspace (end-to-end suite on API 3.0, the default)"
 VPCROUTE_TEST_API=3.0 cargo test --workspace "$@"
 echo "tests/run.sh: the backend-dependent end-to-end modules again on API 2.0"
-VPCROUTE_TEST_API=2.0 cargo test --test e2e "$@" -- controller:: lifecycle:: operate:: reliability:: restarts:: chart:: import:: secrets:: \
+VPCROUTE_TEST_API=2.0 cargo test --test e2e "$@" -- controller:: journal:: lifecycle:: operate:: reliability:: restarts:: chart:: import:: secrets:: \
 	day2::a_paused day2::observe_only
 echo "tests/run.sh: all tests passed in $((SECONDS - started)) s"

@@ -224,6 +224,9 @@ pub struct WriteSummary {
     pub status: BTreeMap<String, f64>,
     /// Every write verb on `events` by verb.
     pub events: BTreeMap<String, f64>,
+    /// Every write verb on `configmaps` by verb: the operator's create journal (plus the
+    /// namespace's `kube-root-ca.crt`, one per run).
+    pub configmaps: BTreeMap<String, f64>,
 }
 
 impl WriteSummary {
@@ -238,6 +241,7 @@ impl WriteSummary {
                 "vpcroutes" => &mut s.vpcroutes,
                 "vpcroutes/status" => &mut s.status,
                 "events" => &mut s.events,
+                "configmaps" => &mut s.configmaps,
                 _ => continue,
             };
             *bucket.entry(verb.to_string()).or_default() += v;
@@ -262,6 +266,11 @@ impl WriteSummary {
     /// Writes to `events`.
     pub fn event_writes(&self) -> f64 {
         Self::sum(&self.events, &[])
+    }
+
+    /// Writes to `configmaps` (the create journal).
+    pub fn journal_writes(&self) -> f64 {
+        Self::sum(&self.configmaps, &[])
     }
 }
 

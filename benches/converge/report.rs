@@ -85,7 +85,7 @@ pub fn print_p1(report: &Report) {
     println!();
     println!("P1 convergence: apply→Ready of N objects over T tables (latency per object from a WATCH)");
     println!(
-        "{:<22} {:>6} {:>8} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8} {:>9} {:>6} {:>6} {:>6} {:>7} {:>6}",
+        "{:<22} {:>6} {:>8} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8} {:>9} {:>6} {:>6} {:>6} {:>6} {:>6} {:>7}",
         "mode",
         "ready",
         "apply s",
@@ -99,6 +99,7 @@ pub fn print_p1(report: &Report) {
         "throt",
         "obj/rt",
         "st/rt",
+        "jr/rt",
         "ev/rt",
         "RSS MiB",
     );
@@ -108,7 +109,7 @@ pub fn print_p1(report: &Report) {
         let batched = batched_of(&report.p1_modes, run).filter(|b| b.label != run.label);
         let cloud = run.cloud_calls.values().fold(0.0, |sum, v| sum + v);
         println!(
-            "{:<22} {:>6} {:>8.2} {:>9} {:>8} {:>8} {:>8.0} {:>8.0} {:>8.0} {:>9.3} {:>6.0} {:>6.2} {:>6.2} {:>6.2} {:>7.1}",
+            "{:<22} {:>6} {:>8.2} {:>9} {:>8} {:>8} {:>8.0} {:>8.0} {:>8.0} {:>9.3} {:>6.0} {:>6.2} {:>6.2} {:>6.2} {:>6.2} {:>7.1}",
             run.label,
             format!("{}/{}", run.ready, run.n),
             run.apply_s,
@@ -122,6 +123,7 @@ pub fn print_p1(report: &Report) {
             run.throttled,
             per(run.writes.object_writes(), run.n),
             per(run.writes.status_writes(), run.n),
+            per(run.writes.journal_writes(), run.n),
             per(run.writes.event_writes(), run.n),
             run.operator.peak_rss_mib,
         );
@@ -130,8 +132,8 @@ pub fn print_p1(report: &Report) {
         "  columns: ×basel. = all-Ready time / the faster write-only baseline's; ×batch. = one-per-call / batched (same API);"
     );
     println!("  cloud/rt = cloud calls per route; throt = throttled answers (operator's metrics);");
-    println!("  obj/rt, st/rt, ev/rt = kube-apiserver writes per route on vpcroutes (client CREATE excluded),");
-    println!("  vpcroutes/status and events; RSS = operator peak (VmHWM).");
+    println!("  obj/rt, st/rt, jr/rt, ev/rt = kube-apiserver writes per route on vpcroutes (client CREATE excluded),");
+    println!("  vpcroutes/status, configmaps (the create journal) and events; RSS = operator peak (VmHWM).");
     for run in baselines.chain(report.p1_modes.iter()) {
         println!("  {}:", run.label);
         if !run.cloud_calls.is_empty() {
@@ -150,10 +152,11 @@ pub fn print_p1(report: &Report) {
         );
         println!("    apiserver reads: {}", crate::measure::reads_text(&run.apiserver_requests));
         println!(
-            "    apiserver writes: vpcroutes [{}], vpcroutes/status [{}], events [{}]",
+            "    apiserver writes: vpcroutes [{}], vpcroutes/status [{}], events [{}], configmaps (create journal) [{}]",
             verbs_text(&run.writes.vpcroutes),
             verbs_text(&run.writes.status),
-            verbs_text(&run.writes.events)
+            verbs_text(&run.writes.events),
+            verbs_text(&run.writes.configmaps)
         );
     }
 }
@@ -169,10 +172,11 @@ fn print_window(w: &Window) {
         calls_text(&w.cloud_calls)
     );
     println!(
-        "    apiserver writes: vpcroutes [{}], vpcroutes/status [{}], events [{}]; operator status writes {:.0}; reconciles ok {:.0}",
+        "    apiserver writes: vpcroutes [{}], vpcroutes/status [{}], events [{}], configmaps [{}]; operator status writes {:.0}; reconciles ok {:.0}",
         verbs_text(&w.writes.vpcroutes),
         verbs_text(&w.writes.status),
         verbs_text(&w.writes.events),
+        verbs_text(&w.writes.configmaps),
         w.operator_status_writes,
         w.reconciles_ok
     );
@@ -264,14 +268,15 @@ pub fn targets(report: &Report, tables: usize) -> Vec<Target> {
             format!("{creates:.0} (limit {limit:.1})"),
             Some(creates <= limit),
         ));
-        let writes = per(b.writes.object_writes() + b.writes.status_writes(), b.n);
+        let writes = per(b.writes.object_writes() + b.writes.status_writes() + b.writes.journal_writes(), b.n);
         out.push(target(
             "P1",
             "API-server writes on the create path ≤ 2 per route besides Events",
             format!(
-                "{writes:.2} per route (vpcroutes [{}], status [{}]; events {:.2}/route)",
+                "{writes:.2} per route (vpcroutes [{}], status [{}], create journal [{}]; events {:.2}/route)",
                 verbs_text(&b.writes.vpcroutes),
                 verbs_text(&b.writes.status),
+                verbs_text(&b.writes.configmaps),
                 per(b.writes.event_writes(), b.n)
             ),
             Some(writes <= 2.0),

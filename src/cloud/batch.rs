@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use futures::future::BoxFuture;
 use tokio::sync::oneshot;
 use tokio::time::{Duration, Instant};
 
@@ -31,7 +32,14 @@ struct Queue {
     /// Creates on their way here (announced with [`Batcher::intend`]): the next batch waits
     /// for them.
     expected: usize,
+    /// Makes the pending records of the routes queued here durable; run before each batch is
+    /// sent (the latest one given: they all record into the same table's journal).
+    record: Option<Record>,
 }
+
+/// Makes the pending records of a table's queued creates durable (the operator's create
+/// journal): a batch is sent only once it succeeded.
+pub type Record = Arc<dyn Fn() -> BoxFuture<'static, Result<(), CloudError>> + Send + Sync>;
 
 /// A create on its way to its table's batch (its pending record is being written): the next
 /// batch for the table waits for it. Spent when the route joins the batch; dropping it unspent
@@ -39,12 +47,22 @@ struct Queue {
 pub struct Intent {
     queue: Arc<Mutex<Queue>>,
     live: bool,
+    record: Option<Record>,
 }
 
 impl Intent {
+    /// The create's pending record is made durable by `record`, before its batch is sent.
+    pub fn recorded_by(mut self, record: Record) -> Intent {
+        self.record = Some(record);
+        self
+    }
+
     fn spend(mut self, q: &mut Queue) {
         self.live = false;
         q.expected = q.expected.saturating_sub(1);
+        if let Some(record) = self.record.take() {
+            q.record = Some(record);
+        }
     }
 }
 
@@ -162,7 +180,7 @@ impl Batcher {
     pub fn intend(&self, creds: &Credentials, table: &TableRef) -> Intent {
         let queue = self.queue(creds, table);
         lock(&queue).expected += 1;
-        Intent { queue, live: true }
+        Intent { queue, live: true, record: None }
     }
 
     fn queue(&self, creds: &Credentials, table: &TableRef) -> Arc<Mutex<Queue>> {
@@ -225,7 +243,7 @@ impl Batcher {
             loop {
                 self.gather(&queue).await;
                 let left = room.left();
-                let (batch, refused): (Vec<_>, Vec<_>) = {
+                let (batch, refused, record): (Vec<_>, Vec<_>, _) = {
                     let mut q = lock(&queue);
                     if q.waiting.is_empty() {
                         q.busy = false;
@@ -235,14 +253,22 @@ impl Batcher {
                     let fit = left.map_or(n, |left| n.min(left));
                     let mut taken: Vec<_> = q.waiting.drain(..n).collect();
                     let over = taken.split_off(fit);
-                    (taken, over)
+                    (taken, over, q.record.clone())
                 };
                 // A batch that must fail with LimitExceeded is not sent: what cannot fit is told so.
                 for (_, answer) in refused {
                     let _ = answer.send(Err(full(left.unwrap_or(0))));
                 }
-                if !batch.is_empty() {
-                    send(api, creds, table, batch, room).await;
+                if batch.is_empty() {
+                    continue;
+                }
+                // Nothing is sent before every route's pending record is durable.
+                match record {
+                    Some(record) => match record().await {
+                        Ok(()) => send(api, creds, table, batch, room).await,
+                        Err(e) => batch.into_iter().for_each(|(_, answer)| drop(answer.send(Err(e.clone())))),
+                    },
+                    None => send(api, creds, table, batch, room).await,
                 }
             }
             guard.armed = false;
@@ -287,6 +313,7 @@ async fn send<A: RouteApi>(
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::AtomicBool;
     use std::time::Duration;
 
     use super::*;
@@ -459,6 +486,65 @@ mod tests {
         assert!(created.is_ok());
         let waited = started.elapsed();
         assert!(waited >= Duration::from_millis(30) && waited < Duration::from_millis(100), "{waited:?}");
+    }
+
+    /// A record that counts its runs and fails while `fail` is set.
+    fn counting_record(runs: Arc<std::sync::atomic::AtomicUsize>, fail: Arc<AtomicBool>) -> Record {
+        Arc::new(move || {
+            let (runs, fail) = (runs.clone(), fail.clone());
+            Box::pin(async move {
+                runs.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                if fail.load(std::sync::atomic::Ordering::SeqCst) {
+                    return Err(CloudError {
+                        action: "CreateRoutes",
+                        class: ErrorClass::Retryable,
+                        reason: Reason::CloudUnavailable,
+                        code: None,
+                        message: "journal down".into(),
+                        request_id: None,
+                    });
+                }
+                Ok(())
+            })
+        })
+    }
+
+    async fn recorded_creates(
+        api: &Arc<MemoryApi>,
+        batcher: &Arc<Batcher>,
+        record: &Record,
+        routes: std::ops::Range<usize>,
+    ) -> Vec<Result<RouteIds, CloudError>> {
+        let intents: Vec<_> =
+            routes.clone().map(|_| batcher.intend(&creds(), &table()).recorded_by(record.clone())).collect();
+        let calls = routes.zip(intents).map(|(i, intent)| {
+            let (api, batcher) = (api.clone(), batcher.clone());
+            tokio::spawn(async move {
+                let one = (route(i), RouteAttrs::default());
+                batcher.create(api.as_ref(), &creds(), &table(), &one, &Unknown, Some(intent)).await
+            })
+        });
+        futures::future::join_all(calls).await.into_iter().map(|r| r.unwrap()).collect()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_batch_is_sent_only_after_its_record_and_not_at_all_when_the_record_fails() {
+        use std::sync::atomic::Ordering::SeqCst;
+        let api = Arc::new(MemoryApi::with_table(&table()));
+        api.set_latency(Duration::from_millis(20));
+        let batcher = Arc::new(Batcher::new(lingering(50)));
+        let (runs, fail) = (Arc::new(std::sync::atomic::AtomicUsize::new(0)), Arc::new(AtomicBool::new(true)));
+        let record = counting_record(runs.clone(), fail.clone());
+        let refused = recorded_creates(&api, &batcher, &record, 0..20).await;
+        assert!(refused.iter().all(|r| r.as_ref().is_err_and(|e| !e.is_transport())), "{refused:?}");
+        assert_eq!((api.calls(Operation::Create), api.routes(&table()).len()), (0, 0), "nothing sent");
+        fail.store(false, SeqCst);
+        let before = runs.load(SeqCst);
+        let created = recorded_creates(&api, &batcher, &record, 0..20).await;
+        assert!(created.iter().all(Result::is_ok));
+        let batches = api.calls(Operation::Create);
+        assert_eq!((runs.load(SeqCst) - before) as u64, batches, "one record per batch sent");
+        assert_eq!(api.routes(&table()).len(), 20);
     }
 
     struct Fixed(std::sync::atomic::AtomicUsize);

@@ -19,7 +19,7 @@ use ipnet::Ipv4Net;
 pub use vpc_wire::domain::RouteAttrs;
 use vpc_wire::domain::{Credentials, Route};
 
-pub use batch::{Batching, Intent};
+pub use batch::{Batching, Intent, Record};
 pub use component::RouteCloud;
 pub use error::{CloudError, ErrorClass};
 pub use metered::Metered;

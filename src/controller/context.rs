@@ -34,4 +34,6 @@ pub struct Context<A> {
     pub written: super::fresh::Written,
     /// Which resources claim or hold each route (for conflicts between resources).
     pub claims: Arc<super::index::ClaimIndex>,
+    /// The record made before every batched create (one ConfigMap per route table).
+    pub journal: Arc<super::journal::Journal>,
 }

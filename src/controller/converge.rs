@@ -232,6 +232,47 @@ async fn record_pending<A>(
     p.save(ctx, &r).await.map(drop).map_err(Stop::Kube)
 }
 
+/// Records a create as pending in the table's journal; the batch that carries it writes the
+/// journal before it is sent (shared by the batch: about one API-server write per batch, not one
+/// per route). The draft holds it too, so the next status write keeps it while it is unresolved.
+fn journal_pending<A>(p: &mut Progress, ctx: &Context<A>, table: &crate::cloud::TableRef, pending: PendingWrite) {
+    let uid = p.obj().metadata.uid.clone().unwrap_or_default();
+    let resource = super::reconcile::key_of(p.obj());
+    ctx.journal.stage(table, &uid, &resource, &pending);
+    p.draft.pending = Some(Box::new(pending));
+}
+
+/// How long a create may take before its resource shows `Creating` (one more status write,
+/// which a create answered in time does without). Longer than a batch waits to fill
+/// (`--batch-max-wait-ms`, 4 s by default), so a burst of creates answered in full batches
+/// costs one status write per route.
+const SHOW_CREATING_AFTER: Duration = Duration::from_secs(5);
+
+/// Waits for `call`; if it takes longer than [`SHOW_CREATING_AFTER`], the resource says
+/// `doing` meanwhile (with its pending record). The call goes on whatever that write does: it
+/// may be carrying a whole batch.
+async fn shown_while_slow<A, T>(
+    p: &mut Progress,
+    ctx: &Context<A>,
+    doing: &Readiness,
+    call: impl std::future::Future<Output = T>,
+) -> T {
+    tokio::pin!(call);
+    tokio::select! {
+        answer = &mut call => answer,
+        () = tokio::time::sleep(SHOW_CREATING_AFTER) => {
+            // Both are polled: the call never waits for the status write, and the write is
+            // never cut short (a write cut short could still land after the outcome's).
+            let show = async {
+                if let Err(e) = p.save(ctx, doing).await {
+                    tracing::debug!(error = %e, "could not show Creating; the create goes on");
+                }
+            };
+            futures::join!(call, show).0
+        }
+    }
+}
+
 /// Creates the route, recording it as pending first. `RouteAlreadyExists` comes back as a
 /// `Resync` stop with that reason so the caller reads the table again; a transport failure keeps
 /// the pending record so the next try settles it by reading.
@@ -253,10 +294,12 @@ async fn create<A: RouteApi>(
     // An earlier attempt whose answer never came may still land: neither an answer nor a
     // refusal of this one may make it forgotten (it would be Adopted, or left behind).
     let earlier = earlier_attempt(p);
-    // Announced before the pending write, so the table's next batch waits for this route.
-    let intent = ctx.cloud.intend_create(creds, &d.table);
-    record_pending(p, ctx, pending, doing).await?;
-    match ctx.cloud.create(creds, &d.table, &d.planned(), Some(intent)).await {
+    // Announced before the pending record is written, so the table's next batch waits for it.
+    let intent = ctx.cloud.intend_create(creds, &d.table).recorded_by(ctx.journal.recorder(&d.table));
+    journal_pending(p, ctx, &d.table, pending);
+    let planned = d.planned();
+    let call = ctx.cloud.create(creds, &d.table, &planned, Some(intent));
+    match shown_while_slow(p, ctx, &doing, call).await {
         Ok(ids) => {
             if let Some(note) = note {
                 ctx.metrics.drift_corrected();

@@ -12,6 +12,7 @@ pub mod errors;
 mod events;
 mod fresh;
 mod index;
+mod journal;
 mod modes;
 mod reconcile;
 mod report;
@@ -80,6 +81,7 @@ pub async fn run<A: RouteApi>(
             predicates::generation.combine(predicates::finalizers).combine(deletion).combine(paused),
             Default::default(),
         );
+    let journal = Arc::new(load_journal(&kube, &config).await);
     let ctx = Arc::new(Context {
         kube: kube.clone(),
         cloud: RouteCloud::new(
@@ -105,11 +107,13 @@ pub async fn run<A: RouteApi>(
         metrics: metrics.clone(),
         written: fresh::Written::default(),
         claims,
+        journal,
     });
     tokio::spawn(watch_readiness(reader.clone(), metrics, ready));
     let (rotated, rotations) = futures::channel::mpsc::unbounded();
     let poll = Duration::from_secs(config.secret_poll_seconds.max(1));
     tokio::spawn(rotation::poll(ctx.clone(), poll, rotated));
+    let journal = ctx.journal.clone();
     Controller::for_stream(stream, reader)
         // The controller backs off its trigger stream too (kube's default, up to 30 s): the same cap.
         .trigger_backoff(watch_backoff())
@@ -123,6 +127,27 @@ pub async fn run<A: RouteApi>(
             }
         })
         .await;
+    journal.flush_all().await;
+}
+
+/// The create journal this instance left, read before any reconcile: its entries are the
+/// pending records of creates that may have been sent. Retried until it can be read.
+async fn load_journal(kube: &kube::Client, config: &RunArgs) -> journal::Journal {
+    let instance =
+        journal::instance_of(&config.lease_name, config.watch_namespace.as_deref(), config.selector.as_deref());
+    let mut retry = watch_backoff();
+    loop {
+        match journal::Journal::load(kube.clone(), &config.namespace, &instance).await {
+            Ok(j) => return j,
+            Err(e) => {
+                let wait = Iterator::next(&mut retry).unwrap_or(Duration::from_secs(3));
+                tracing::error!(namespace = %config.namespace, error = %e, retry_in = ?wait,
+                    "cannot read the create journal (ConfigMaps labelled {}); not reconciling until it can be read",
+                    journal::JOURNAL_LABEL);
+                tokio::time::sleep(wait).await;
+            }
+        }
+    }
 }
 
 /// Marks the operator ready once the cache is filled, then keeps the resources-by-reason gauge.

@@ -21,7 +21,7 @@ use crate::status::{Readiness, Synced, ready_condition};
 /// A paused resource: `Ready` keeps what it said, `Synced=False` (`ReconcilePaused`) says why
 /// nothing happens; no cloud call, no finalizer change. Removing the annotation resumes.
 pub async fn paused<A>(obj: Arc<VpcRoute>, ctx: &Context<A>) -> Result<Action, Error> {
-    let mut p = Progress::new(obj.clone());
+    let mut p = Progress::new(obj.clone(), ctx);
     let known = ready_condition(obj.status.as_ref()).and_then(|c| {
         let reason = Reason::parse(&c.reason)?;
         Some(Readiness { ready: c.status == "True", reason, message: c.message.clone(), synced: Synced::Paused })

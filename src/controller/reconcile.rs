@@ -49,7 +49,15 @@ pub async fn reconcile<A: RouteApi>(obj: Arc<VpcRoute>, ctx: Arc<Context<A>>) ->
     let result = finalizer(&api, FINALIZER, obj, |ev| async {
         match ev {
             Event::Apply(obj) => apply(obj, &ctx).await,
-            Event::Cleanup(obj) => cleanup(obj, &ctx).await,
+            Event::Cleanup(obj) => {
+                let uid = obj.metadata.uid.clone();
+                let done = cleanup(obj, &ctx).await;
+                // Released: nothing of this resource is left to settle.
+                if let (Ok(_), Some(uid)) = (&done, uid) {
+                    ctx.journal.close(&uid);
+                }
+                done
+            }
         }
     })
     .await
@@ -64,7 +72,7 @@ async fn apply<A: RouteApi>(obj: Arc<VpcRoute>, ctx: &Context<A>) -> Result<Acti
     if let Some(wait) = ctx.backoff.held(&key, obj.meta().generation) {
         return Ok(Action::requeue(wait));
     }
-    let mut p = Progress::new(obj.clone());
+    let mut p = Progress::new(obj.clone(), ctx);
     let d = match Desired::of(&obj, ctx.config.region.as_deref()) {
         Ok(d) => d,
         Err(msg) => {
@@ -169,7 +177,7 @@ async fn warn_on_change<A>(p: &Progress, ctx: &Context<A>, r: &Readiness) {
 /// delete is decided on a fresh read of the table: only a route that still has the destination,
 /// hop (and id) this resource owns is deleted.
 async fn cleanup<A: RouteApi>(obj: Arc<VpcRoute>, ctx: &Context<A>) -> Result<Action, Error> {
-    let mut p = Progress::new(obj.clone());
+    let mut p = Progress::new(obj.clone(), ctx);
     ctx.backoff.reset(&key_of(&obj));
     match cleanup_step(obj.spec.deletion_policy, obj.spec.management_policy, p.owned(), p.pending()) {
         Cleanup::Release => return Ok(Action::await_change()),

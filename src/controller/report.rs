@@ -26,10 +26,16 @@ pub struct Progress {
 }
 
 impl Progress {
-    /// Starts from the resource's current status.
-    pub fn new(obj: Arc<VpcRoute>) -> Progress {
+    /// Starts from the resource's current status, with the create journal's entry for it as
+    /// its pending record when that entry is the later record (see `journal.rs`).
+    pub fn new<A>(obj: Arc<VpcRoute>, ctx: &Context<A>) -> Progress {
         let written = obj.status.clone().unwrap_or_default();
-        Progress { obj, draft: written.clone(), written }
+        let mut draft = written.clone();
+        let journaled = obj.metadata.uid.as_deref().and_then(|uid| ctx.journal.pending_for(uid));
+        if journaled.is_some() {
+            draft.pending = super::journal::newer(draft.pending.map(|b| *b), journaled).map(Box::new);
+        }
+        Progress { obj, draft, written }
     }
 
     /// The resource.
@@ -53,8 +59,18 @@ impl Progress {
         self.draft.pending.as_deref()
     }
 
-    /// Writes the draft with `readiness` if it differs from what is stored; returns whether it wrote.
+    /// Writes the draft with `readiness` if it differs from what is stored; returns whether it
+    /// wrote. Either way the status now holds what the resource's journal entry held (or what
+    /// became of it), so the entry is closed.
     pub async fn save<A>(&mut self, ctx: &Context<A>, readiness: &Readiness) -> Result<bool, Error> {
+        let wrote = self.write(ctx, readiness).await?;
+        if let Some(uid) = self.obj.metadata.uid.as_deref() {
+            ctx.journal.close(uid);
+        }
+        Ok(wrote)
+    }
+
+    async fn write<A>(&mut self, ctx: &Context<A>, readiness: &Readiness) -> Result<bool, Error> {
         let next = with_readiness(self.draft.clone(), readiness, self.obj.meta().generation, &now());
         if next == self.written {
             return Ok(false);

@@ -129,6 +129,9 @@ fn rules(role: &Value) -> BTreeSet<String> {
     lines
 }
 
+/// The Role rule for the create journal (ConfigMaps in the release namespace).
+const JOURNAL: &str = " configmaps [] create,list,patch";
+
 fn lines(expected: &[&str]) -> BTreeSet<String> {
     expected.iter().map(|s| s.to_string()).collect()
 }
@@ -163,7 +166,7 @@ async fn chart_lints_strictly_and_its_app_version_is_the_crate_version() {
 }
 
 #[tokio::test]
-async fn default_render_is_a_hardened_operator_with_route_and_event_rights_only() {
+async fn default_render_is_a_hardened_operator_with_route_event_and_journal_rights_only() {
     let docs = render("ops", &[]).await;
     let d: Deployment = the(&docs, "Deployment");
     assert_eq!(d.spec.as_ref().and_then(|s| s.replicas), Some(1));
@@ -205,7 +208,12 @@ async fn default_render_is_a_hardened_operator_with_route_and_event_rights_only(
         ])
     );
     assert_eq!(of_kind(&docs, "ClusterRoleBinding").len(), 1);
-    for absent in ["Role", "RoleBinding", "Secret", "PodDisruptionBudget", "ServiceMonitor", "ConfigMap"] {
+    let roles = of_kind(&docs, "Role");
+    assert_eq!(roles.len(), 1, "one Role, in the release namespace");
+    assert_eq!(roles[0]["metadata"]["namespace"], "ops");
+    assert_eq!(rules(roles[0]), lines(&[JOURNAL]), "the create journal's ConfigMaps only");
+    assert_eq!(of_kind(&docs, "RoleBinding").len(), 1);
+    for absent in ["Secret", "PodDisruptionBudget", "ServiceMonitor", "ConfigMap"] {
         assert!(of_kind(&docs, absent).is_empty(), "no {absent} by default");
     }
     assert_eq!(of_kind(&docs, "Service")[0]["spec"]["ports"][0]["targetPort"], "http");
@@ -222,6 +230,7 @@ async fn two_replicas_turn_on_leader_election_a_lease_role_and_a_disruption_budg
     assert_eq!(
         rules(of_kind(&docs, "Role")[0]),
         lines(&[
+            JOURNAL,
             "coordination.k8s.io leases [] create",
             "coordination.k8s.io leases [vrt-vpcroute-operator] get,patch,update",
         ])
@@ -240,7 +249,10 @@ async fn credential_values_grant_exactly_the_secrets_they_name() {
         args_of(&the(&created, "Deployment"))
             .contains(&"--credentials-secret=vrt-vpcroute-operator-credentials".into())
     );
-    assert_eq!(rules(of_kind(&created, "Role")[0]), lines(&[" secrets [vrt-vpcroute-operator-credentials] get"]));
+    assert_eq!(
+        rules(of_kind(&created, "Role")[0]),
+        lines(&[JOURNAL, " secrets [vrt-vpcroute-operator-credentials] get"])
+    );
 
     let existing =
         render("ops", &["credentials.existingSecret=mine", "credentials.perResourceSecrets.namespaces={a,b}"]).await;
@@ -249,7 +261,7 @@ async fn credential_values_grant_exactly_the_secrets_they_name() {
     let roles = of_kind(&existing, "Role");
     let places: Vec<_> = roles.iter().map(|r| (r["metadata"]["namespace"].as_str().unwrap_or(""), rules(r))).collect();
     assert_eq!(places.len(), 3, "{places:?}");
-    assert!(places.contains(&("ops", lines(&[" secrets [mine] get"]))), "{places:?}");
+    assert!(places.contains(&("ops", lines(&[JOURNAL, " secrets [mine] get"]))), "{places:?}");
     for ns in ["a", "b"] {
         assert!(places.contains(&(ns, lines(&[" secrets [] get"]))), "{places:?}");
     }
@@ -566,7 +578,12 @@ async fn chart_service_account_is_refused_what_the_operator_must_not_do() {
     .unwrap();
     forbidden(Api::<Pod>::namespaced(sa.clone(), ns).create(&PostParams::default(), &pod).await, "creating Pods");
     forbidden(Api::<Namespace>::all(sa.clone()).delete(ns, &DeleteParams::default()).await, "deleting namespaces");
-    forbidden(Api::<ConfigMap>::namespaced(sa.clone(), ns).list(&ListParams::default()).await, "listing ConfigMaps");
+    // ConfigMaps: its own namespace's, for the create journal (list, create, patch), no more.
+    let config_maps: Api<ConfigMap> = Api::namespaced(sa.clone(), ns);
+    assert!(config_maps.list(&ListParams::default()).await.is_ok(), "the journal's ConfigMaps must be listable");
+    forbidden(Api::<ConfigMap>::all(sa.clone()).list(&ListParams::default()).await, "listing ConfigMaps cluster-wide");
+    forbidden(config_maps.get("kube-root-ca.crt").await, "reading a ConfigMap");
+    forbidden(config_maps.delete("kube-root-ca.crt", &DeleteParams::default()).await, "deleting a ConfigMap");
     forbidden(
         api(&sa, ns)
             .create(&PostParams::default(), &vpcroute_operator::crd::VpcRoute::new("x", spec("10.121.0.0/16")))

@@ -231,7 +231,8 @@ async fn a_missing_secret_is_reported_and_the_route_follows_once_it_appears() {
 #[tokio::test]
 async fn a_slow_create_shows_creating_while_the_call_is_in_flight() {
     let (env, _sim, _op) = setup("ctl-creating", WORLD, &[]).await;
-    _sim.fault(json!({"action": crate::support::backend::create(), "kind": "latency", "latencyMs": 4000, "count": 1}))
+    // Creating is shown once a create has taken 5 s (one answered sooner costs no status write).
+    _sim.fault(json!({"action": crate::support::backend::create(), "kind": "latency", "latencyMs": 8000, "count": 1}))
         .await;
     create(&env.client, &env.namespace, "slowpoke", spec("10.66.0.0/16")).await;
     let c = wait_reason(&env.client, &env.namespace, "slowpoke", "False", "Creating").await;

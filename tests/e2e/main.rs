@@ -13,6 +13,7 @@ mod cluster_real;
 mod controller;
 mod day2;
 mod import;
+mod journal;
 mod lifecycle;
 mod operate;
 mod reliability;

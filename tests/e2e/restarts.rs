@@ -18,7 +18,7 @@ use crate::support::cluster::{
     TestEnv, apiserver_metrics, install_crds, private_test_env, requests_total, test_env, wait_for,
 };
 use crate::support::operator::{FAST_RETRY, Operator};
-use crate::support::routes::{api, create, delete, spec, wait_gone, wait_reason};
+use crate::support::routes::{api, create, delete, journal_entries, spec, wait_gone, wait_reason};
 use crate::support::sim::{PREEXISTING_ROUTE, Sim, TEST_TABLE, TEST_VPN, WORLD};
 use futures::StreamExt;
 use kube::ResourceExt;
@@ -113,15 +113,16 @@ async fn wait_all_created(env: &TestEnv, indexes: RangeInclusive<usize>) -> usiz
 }
 
 /// Waits until the run is under way: at least a quarter of `n` resources Ready, fewer than `n`,
-/// and at least one with a cloud write pending in its status (in flight, or about to be).
-/// Returns (Ready, pending).
+/// and at least one with a cloud write pending, in its status or in the create journal (in
+/// flight, or about to be). Returns (Ready, pending).
 async fn wait_mid_run(env: &TestEnv, n: usize) -> (usize, usize) {
     let quarter = n.div_ceil(4);
     let what = format!("{quarter} of {n} VpcRoutes to be Ready and a cloud write to be pending");
     let (ready, pending) = wait_for(&what, converge_within(n), || async {
         let items = list(env).await;
         let ready = ready_of(&items).len();
-        let pending = items.iter().filter(|o| o.status.as_ref().is_some_and(|s| s.pending.is_some())).count();
+        let in_status = items.iter().filter(|o| o.status.as_ref().is_some_and(|s| s.pending.is_some())).count();
+        let pending = in_status + journal_entries(&env.client, &env.namespace).await.len();
         (ready >= quarter && pending > 0 || ready == n).then_some((ready, pending))
     })
     .await;

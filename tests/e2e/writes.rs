@@ -1,7 +1,7 @@
 //! How many times the operator writes a VpcRoute on the create path, counted from a watch on the
 //! real API server: with the chart's finalizer policy the finalizer comes from admission and the
-//! operator writes twice (the pending record before the cloud write, then the outcome); without
-//! it, once more (the finalizer patch).
+//! operator writes once (the outcome: the pending record went to the table's create journal, a
+//! ConfigMap shared by the batch); without it, once more (the finalizer patch).
 
 use futures::StreamExt;
 use kube::api::WatchEvent;
@@ -43,7 +43,7 @@ async fn writes_until_ready(env: &TestEnv, name: &str, destination: &str) -> (Vp
 }
 
 #[tokio::test]
-async fn with_the_finalizer_policy_a_created_route_costs_two_writes_and_three_without() {
+async fn with_the_finalizer_policy_a_created_route_costs_one_write_and_two_without() {
     let env = test_env("writes").await;
     install_crds(&env.client).await;
     let sim = Sim::start(WORLD);
@@ -51,11 +51,11 @@ async fn with_the_finalizer_policy_a_created_route_costs_two_writes_and_three_wi
 
     let (created, without) = writes_until_ready(&env, "without-policy", "10.140.1.0/24").await;
     assert!(created.metadata.finalizers.is_none(), "no policy yet: {:?}", created.metadata.finalizers);
-    assert_eq!(without, 3, "finalizer patch, pending record, outcome");
+    assert_eq!(without, 2, "finalizer patch, outcome");
 
     install_finalizer_policy(&env).await;
     let (created, with) = writes_until_ready(&env, "with-policy", "10.140.2.0/24").await;
     assert_eq!(created.metadata.finalizers, Some(vec![FINALIZER.to_string()]), "added at admission");
-    assert_eq!(with, 2, "pending record and outcome only");
+    assert_eq!(with, 1, "the outcome only");
     println!("writes per created route: {without} without the finalizer policy, {with} with it");
 }

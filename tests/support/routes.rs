@@ -107,3 +107,22 @@ pub async fn wait_reason_within(
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// The operator's namespace in tests that start it without `--namespace` (no POD_NAMESPACE):
+/// where its create journal lives.
+pub const OPERATOR_NAMESPACE: &str = "default";
+
+/// The open create-journal entries (ConfigMap data values, JSON) of the resources in namespace
+/// `ns`: the pending records of creates whose batch is on its way or whose status is not yet
+/// written.
+pub async fn journal_entries(client: &Client, ns: &str) -> Vec<String> {
+    let api: Api<k8s_openapi::api::core::v1::ConfigMap> = Api::namespaced(client.clone(), OPERATOR_NAMESPACE);
+    let params = kube::api::ListParams::default().labels("vpc.qcloud.dev/journal");
+    let Ok(list) = api.list(&params).await else { return vec![] };
+    let prefix = format!("\"resource\":\"{ns}/");
+    list.items
+        .into_iter()
+        .flat_map(|cm| cm.data.unwrap_or_default().into_values())
+        .filter(|v| v.contains(&prefix))
+        .collect()
+}
