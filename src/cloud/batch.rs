@@ -265,10 +265,10 @@ impl Batcher {
                 // Nothing is sent before every route's pending record is durable.
                 match record {
                     Some(record) => match record().await {
-                        Ok(()) => send(api, creds, table, batch, room).await,
+                        Ok(()) => Box::pin(send(api, creds, table, batch, room)).await,
                         Err(e) => batch.into_iter().for_each(|(_, answer)| drop(answer.send(Err(e.clone())))),
                     },
-                    None => send(api, creds, table, batch, room).await,
+                    None => Box::pin(send(api, creds, table, batch, room)).await,
                 }
             }
             guard.armed = false;

@@ -95,7 +95,7 @@ impl<A: RouteApi> RouteCloud<A> {
             return Ok(view.clone());
         }
         let started = Instant::now();
-        let fresh = Arc::new(self.api.describe_table(creds, table).await?);
+        let fresh = Arc::new(Box::pin(self.api.describe_table(creds, table)).await?);
         slot.view = Some((started, fresh.clone()));
         let key = (creds.secret_id.clone(), table.clone());
         self.counts.lock().unwrap_or_else(|p| p.into_inner()).insert(key, (fresh.routes.len(), 0));
@@ -140,7 +140,7 @@ impl<A: RouteApi> RouteCloud<A> {
         if let Some(q) = quotas.get(&key) {
             return *q;
         }
-        let q = self.api.route_quota(creds, region).await;
+        let q = Box::pin(self.api.route_quota(creds, region)).await;
         quotas.insert(key, q);
         q
     }
@@ -154,7 +154,7 @@ impl<A: RouteApi> RouteCloud<A> {
         route: &Route,
         ids: &RouteIds,
     ) -> Result<(), CloudError> {
-        let result = match self.api.delete_route(creds, table, route, ids).await {
+        let result = match Box::pin(self.api.delete_route(creds, table, route, ids)).await {
             Err(e) if e.is_not_found() => Ok(()),
             other => other,
         };
@@ -171,7 +171,7 @@ impl<A: RouteApi> RouteCloud<A> {
         ids: &RouteIds,
         new: &(Route, RouteAttrs),
     ) -> Result<RouteIds, CloudError> {
-        let result = self.api.replace_route(creds, table, old, ids, new).await;
+        let result = Box::pin(self.api.replace_route(creds, table, old, ids, new)).await;
         let attrs_known = self.api.supports_attributes();
         match &result {
             Ok(new_ids) => {
@@ -197,7 +197,7 @@ impl<A: RouteApi> RouteCloud<A> {
         have: &RouteAttrs,
     ) -> Result<(), CloudError> {
         if want.description != have.description {
-            let result = self.api.set_description(creds, table, route, ids, &want.description).await;
+            let result = Box::pin(self.api.set_description(creds, table, route, ids, &want.description)).await;
             self.after_write(creds, table, &result, |v| {
                 set_attrs(v, route, |a| a.description.clone_from(&want.description))
             })
@@ -205,7 +205,7 @@ impl<A: RouteApi> RouteCloud<A> {
             result?;
         }
         if want.enabled != have.enabled {
-            let result = self.api.set_enabled(creds, table, route, ids, want.enabled).await;
+            let result = Box::pin(self.api.set_enabled(creds, table, route, ids, want.enabled)).await;
             self.after_write(creds, table, &result, |v| set_attrs(v, route, |a| a.enabled = want.enabled)).await;
             result?;
         }

@@ -62,7 +62,7 @@ pub async fn converge<A: RouteApi>(
         }
         match step {
             Step::InPlace(ids) => return in_place_unless_a_write_may_land(p, ctx, d, &ids),
-            Step::Update { ids, have } => return update(p, ctx, d, creds, &ids, &have).await,
+            Step::Update { ids, have } => return Box::pin(update(p, ctx, d, creds, &ids, &have)).await,
             Step::Create { drift } => match create(p, ctx, d, creds, drift).await {
                 Err(Stop::Resync(r)) if r.reason == Reason::RouteAlreadyExists => max_age = Duration::ZERO,
                 outcome => return outcome,
@@ -71,12 +71,12 @@ pub async fn converge<A: RouteApi>(
             Step::Adopt(ids) => {
                 let ready = adopt(p, ctx, d, &ids).await;
                 return match view.attrs_of(&d.route.destination).filter(|have| **have != d.attrs) {
-                    Some(have) => update(p, ctx, d, creds, &ids, &have.clone()).await,
+                    Some(have) => Box::pin(update(p, ctx, d, creds, &ids, &have.clone())).await,
                     None => Ok(ready),
                 };
             }
             Step::Conflict { found, identical } => return Err(conflict(p, d, &found, identical)),
-            Step::Replace { old, ids, drift } => return replace(p, ctx, d, creds, &old, &ids, drift).await,
+            Step::Replace { old, ids, drift } => return Box::pin(replace(p, ctx, d, creds, &old, &ids, drift)).await,
         }
     }
     Err(Stop::Retry(
@@ -264,7 +264,7 @@ async fn shown_while_slow<A, T>(
             // Both are polled: the call never waits for the status write, and the write is
             // never cut short (a write cut short could still land after the outcome's).
             let show = async {
-                if let Err(e) = p.save(ctx, doing).await {
+                if let Err(e) = Box::pin(p.save(ctx, doing)).await {
                     tracing::debug!(error = %e, "could not show Creating; the create goes on");
                 }
             };

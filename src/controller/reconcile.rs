@@ -37,11 +37,11 @@ pub fn key_of(obj: &VpcRoute) -> String {
 pub async fn reconcile<A: RouteApi>(obj: Arc<VpcRoute>, ctx: Arc<Context<A>>) -> Result<Action, Error> {
     let _timer = ctx.metrics.reconcile_started();
     let key = key_of(&obj);
-    let Some(obj) = super::fresh::current(&ctx.kube, &ctx.written, &key, obj).await? else {
+    let Some(obj) = Box::pin(super::fresh::current(&ctx.kube, &ctx.written, &key, obj)).await? else {
         return Ok(Action::await_change());
     };
     if crate::crd::is_paused(&obj) {
-        let result = super::modes::paused(obj, &ctx).await;
+        let result = Box::pin(super::modes::paused(obj, &ctx)).await;
         ctx.metrics.reconcile_finished(result.as_ref().err().map(Error::reason));
         return result;
     }
@@ -51,7 +51,7 @@ pub async fn reconcile<A: RouteApi>(obj: Arc<VpcRoute>, ctx: Arc<Context<A>>) ->
             Event::Apply(obj) => apply(obj, &ctx).await,
             Event::Cleanup(obj) => {
                 let uid = obj.metadata.uid.clone();
-                let done = cleanup(obj, &ctx).await;
+                let done = Box::pin(cleanup(obj, &ctx)).await;
                 // Released: nothing of this resource is left to settle.
                 if let (Ok(_), Some(uid)) = (&done, uid) {
                     ctx.journal.close(&uid);
@@ -85,7 +85,7 @@ async fn apply<A: RouteApi>(obj: Arc<VpcRoute>, ctx: &Context<A>) -> Result<Acti
                    so nothing was created (remove enabled: false, or run the operator with --api 3.0)";
         return finish(p, ctx, Err(Stop::Permanent(Readiness::not_ready(Reason::InvalidSpec, msg)))).await;
     }
-    let creds = match ctx.credentials.resolve(&obj.namespace().unwrap_or_default(), secret_name(&obj)).await {
+    let creds = match Box::pin(ctx.credentials.resolve(&obj.namespace().unwrap_or_default(), secret_name(&obj))).await {
         Ok(c) => c,
         Err(e) => {
             let reason = match e {
@@ -97,7 +97,7 @@ async fn apply<A: RouteApi>(obj: Arc<VpcRoute>, ctx: &Context<A>) -> Result<Acti
         }
     };
     if obj.spec.management_policy == ManagementPolicy::ObserveOnly {
-        let outcome = super::modes::observe_only(ctx, &d, &creds).await;
+        let outcome = Box::pin(super::modes::observe_only(ctx, &d, &creds)).await;
         return finish(p, ctx, outcome).await;
     }
     let rivals: Vec<_> = ctx.claims.candidates(&d.key).iter().filter_map(|r| ctx.store.get(r)).collect();
