@@ -7,7 +7,9 @@
 //! that resource supersedes it: a reconcile starts from the newer of the two, settles it by a
 //! read as it settles any pending record, and once its status is written (with the record, if
 //! the write may still land) the entry is closed. Closed entries leave the ConfigMap with the
-//! table's next write, or a second after the last close. Does Kubernetes I/O.
+//! table's next write, or a second after the last close. Only the leader writes its journal,
+//! and reads it once, when it starts leading (a leader that lost its lease stops before the
+//! next one starts: kube-lease-manager's grace period). Does Kubernetes I/O.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
