@@ -240,10 +240,9 @@ impl<A: RouteApi> RouteCloud<A> {
     async fn edit_view(&self, creds: &Credentials, table: &TableRef, edit: impl FnOnce(&mut TableView)) {
         let slot = self.slot(creds, table);
         let mut slot = slot.lock().await;
-        if let Some((started, view)) = slot.view.take() {
-            let mut edited = (*view).clone();
-            edit(&mut edited);
-            slot.view = Some((started, Arc::new(edited)));
+        if let Some((_, view)) = slot.view.as_mut() {
+            // Copied only while a reader still holds this version (readers keep theirs briefly).
+            edit(Arc::make_mut(view));
         }
     }
 

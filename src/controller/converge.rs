@@ -60,6 +60,10 @@ pub async fn converge<A: RouteApi>(
             max_age = Duration::ZERO;
             continue;
         }
+        let drifted_attrs = view.attrs_of(&d.route.destination).filter(|have| **have != d.attrs).cloned();
+        // Not held across the writes below: each answered create makes a new version of the
+        // table's view, and a thousand reconciles holding old ones kept that many copies alive.
+        drop(view);
         match step {
             Step::InPlace(ids) => return in_place_unless_a_write_may_land(p, ctx, d, &ids),
             Step::Update { ids, have } => return Box::pin(update(p, ctx, d, creds, &ids, &have)).await,
@@ -70,8 +74,8 @@ pub async fn converge<A: RouteApi>(
             Step::Adopt(ids) if intended => return own_late_create(p, ctx, d, &ids).await,
             Step::Adopt(ids) => {
                 let ready = adopt(p, ctx, d, &ids).await;
-                return match view.attrs_of(&d.route.destination).filter(|have| **have != d.attrs) {
-                    Some(have) => Box::pin(update(p, ctx, d, creds, &ids, &have.clone())).await,
+                return match drifted_attrs {
+                    Some(have) => Box::pin(update(p, ctx, d, creds, &ids, &have)).await,
                     None => Ok(ready),
                 };
             }
