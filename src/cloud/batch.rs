@@ -41,8 +41,7 @@ struct Queue {
 /// journal): a batch is sent only once it succeeded.
 pub type Record = Arc<dyn Fn() -> BoxFuture<'static, Result<(), CloudError>> + Send + Sync>;
 
-/// A create on its way to its table's batch (its pending record is being written): the next
-/// batch for the table waits for it. Spent when the route joins the batch; dropping it unspent
+/// A create on its way to its table's batch: the next batch for the table waits for it. Spent when the route joins the batch; dropping it unspent
 /// (the reconcile stopped first) withdraws it.
 pub struct Intent {
     queue: Arc<Mutex<Queue>>,
@@ -263,12 +262,13 @@ impl Batcher {
                     continue;
                 }
                 // Nothing is sent before every route's pending record is durable.
-                match record {
-                    Some(record) => match record().await {
-                        Ok(()) => Box::pin(send(api, creds, table, batch, room)).await,
-                        Err(e) => batch.into_iter().for_each(|(_, answer)| drop(answer.send(Err(e.clone())))),
-                    },
-                    None => Box::pin(send(api, creds, table, batch, room)).await,
+                let recorded = match record {
+                    Some(record) => record().await,
+                    None => Ok(()),
+                };
+                match recorded {
+                    Ok(()) => Box::pin(send(api, creds, table, batch, room)).await,
+                    Err(e) => batch.into_iter().for_each(|(_, answer)| drop(answer.send(Err(e.clone())))),
                 }
             }
             guard.armed = false;

@@ -298,7 +298,8 @@ async fn create<A: RouteApi>(
     // An earlier attempt whose answer never came may still land: neither an answer nor a
     // refusal of this one may make it forgotten (it would be Adopted, or left behind).
     let earlier = earlier_attempt(p);
-    // Announced before the pending record is written, so the table's next batch waits for it.
+    // Announced first (the quota may still be asked before it joins), so the table's next
+    // batch waits for it.
     let intent = ctx.cloud.intend_create(creds, &d.table).recorded_by(ctx.journal.recorder(&d.table));
     journal_pending(p, ctx, &d.table, pending);
     let planned = d.planned();

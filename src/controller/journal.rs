@@ -1,7 +1,8 @@
 //! The create journal: the record made before every batched cloud create, kept for all the
-//! creates of one route table in one ConfigMap of the operator's namespace. Creates arriving
-//! while the table's journal is being written ride the next write (group commit), so a batch of
-//! 50 creates costs about one API-server write instead of 50 status writes of a pending record.
+//! creates of one route table in one ConfigMap of the operator's namespace. A create stages its
+//! entry; the batch that carries it writes the journal, with every entry staged by then, before
+//! it is sent, so a batch of 50 creates costs one API-server write instead of 50 status writes
+//! of a pending record.
 //!
 //! An entry stands for the resource's pending record (`status.pending`) until a status write of
 //! that resource supersedes it: a reconcile starts from the newer of the two, settles it by a
@@ -26,7 +27,8 @@ use crate::reasons::Reason;
 
 /// The label that marks a journal, valued with the operator instance it belongs to.
 pub const JOURNAL_LABEL: &str = "vpc.qcloud.dev/journal";
-/// The annotation naming the route table a journal is for (`region/vpc/table`).
+/// The annotation naming the route table a journal is for (`region/vpc/table`, as `TableRef`
+/// displays it).
 const TABLE_ANNOTATION: &str = "vpc.qcloud.dev/route-table";
 /// How long after a close the table's journal is written without the closed entries.
 const FLUSH_AFTER: Duration = Duration::from_secs(1);
@@ -95,8 +97,7 @@ fn name_of(instance: &str, table: &TableRef) -> String {
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
         .take(40)
         .collect();
-    let full = format!("{}/{}/{}", table.region, table.vpc_id, table.route_table_id);
-    format!("vpcroute-journal-{instance}-{id}-{}", short_hash(&full))
+    format!("vpcroute-journal-{instance}-{id}-{}", short_hash(&table.to_string()))
 }
 
 fn table_of(cm: &ConfigMap) -> Option<TableRef> {
@@ -140,6 +141,11 @@ impl Journal {
         }
         tracing::info!(entries = loaded, %namespace, "create journal loaded");
         Ok(journal)
+    }
+
+    /// Every table's journal, as of now.
+    fn logs(&self) -> Vec<Arc<Log>> {
+        lock(&self.logs).values().cloned().collect()
     }
 
     fn log(&self, table: &TableRef) -> Arc<Log> {
@@ -195,7 +201,6 @@ impl Journal {
         };
         let data: BTreeMap<String, String> =
             open.iter().map(|(uid, e)| (uid.clone(), serde_json::to_string(e).unwrap_or_default())).collect();
-        let t = &log.table;
         let body = json!({
             "apiVersion": "v1",
             "kind": "ConfigMap",
@@ -207,7 +212,7 @@ impl Journal {
                     "app.kubernetes.io/managed-by": "vpcroute-operator",
                 },
                 "annotations": {
-                    TABLE_ANNOTATION: format!("{}/{}/{}", t.region, t.vpc_id, t.route_table_id),
+                    TABLE_ANNOTATION: log.table.to_string(),
                 },
             },
             "data": data,
@@ -223,15 +228,13 @@ impl Journal {
     /// The open entry for the resource `uid`, if a create of it was recorded and no status
     /// write has superseded it since.
     pub fn pending_for(&self, uid: &str) -> Option<PendingWrite> {
-        let logs: Vec<Arc<Log>> = lock(&self.logs).values().cloned().collect();
-        logs.iter().find_map(|log| lock(&log.state).open.get(uid).map(|e| e.pending.clone()))
+        self.logs().iter().find_map(|log| lock(&log.state).open.get(uid).map(|e| e.pending.clone()))
     }
 
     /// The resource `uid`'s status now says what its entry said (or what became of it): the
     /// entry is closed, and leaves the ConfigMap shortly.
     pub fn close(self: &Arc<Self>, uid: &str) {
-        let logs: Vec<Arc<Log>> = lock(&self.logs).values().cloned().collect();
-        for log in logs {
+        for log in self.logs() {
             let schedule = {
                 let mut s = lock(&log.state);
                 if s.open.remove(uid).is_none() {
@@ -250,8 +253,7 @@ impl Journal {
     /// Writes every journal that still holds closed entries (at a graceful stop, once the
     /// reconciles in flight have finished), so a restart has nothing to settle.
     pub async fn flush_all(&self) {
-        let logs: Vec<Arc<Log>> = lock(&self.logs).values().cloned().collect();
-        for log in logs {
+        for log in self.logs() {
             self.flush_now(&log).await;
         }
     }

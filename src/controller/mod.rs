@@ -81,8 +81,6 @@ pub async fn run<A: RouteApi>(
             predicates::generation.combine(predicates::finalizers).combine(deletion).combine(paused),
             Default::default(),
         );
-    // Each reconcile in flight (up to --concurrency) holds one of these: it bounds memory.
-    tracing::debug!(bytes = future_size(reconcile::reconcile::<A>), "size of a reconcile in flight");
     let journal = Arc::new(load_journal(&kube, &config).await);
     let ctx = Arc::new(Context {
         kube: kube.clone(),
@@ -130,14 +128,6 @@ pub async fn run<A: RouteApi>(
         })
         .await;
     journal.flush_all().await;
-}
-
-/// The size of the future `f` returns, without calling it.
-fn future_size<A, F, Fut>(_: F) -> usize
-where
-    F: Fn(Arc<VpcRoute>, Arc<Context<A>>) -> Fut,
-{
-    std::mem::size_of::<Fut>()
 }
 
 /// The create journal this instance left, read before any reconcile: its entries are the
@@ -260,6 +250,19 @@ mod watch_backoff_tests {
 
 #[cfg(test)]
 mod future_size_tests {
+    use std::sync::Arc;
+
+    use super::Context;
+    use crate::crd::VpcRoute;
+
+    /// The size of the future `f` returns, without calling it.
+    fn future_size<A, F, Fut>(_: F) -> usize
+    where
+        F: Fn(Arc<VpcRoute>, Arc<Context<A>>) -> Fut,
+    {
+        std::mem::size_of::<Fut>()
+    }
+
     /// A thousand reconciles are in flight while a burst converges (--concurrency 1024): each
     /// holds its future. Cloud calls, reads and the rare paths (cleanup, paused, replace, …) are
     /// boxed so they do not make every reconcile as large as the largest; unboxed it was 12 KiB.
@@ -267,10 +270,8 @@ mod future_size_tests {
     fn a_reconcile_in_flight_holds_less_than_8_kib() {
         type Api3 = crate::cloud::Metered<crate::cloud::RateLimited<crate::client3::VpcClient3>>;
         type Api2 = crate::cloud::Metered<crate::cloud::RateLimited<crate::client::VpcClient>>;
-        let sizes = [
-            super::future_size(super::reconcile::reconcile::<Api3>),
-            super::future_size(super::reconcile::reconcile::<Api2>),
-        ];
+        let sizes =
+            [future_size(super::reconcile::reconcile::<Api3>), future_size(super::reconcile::reconcile::<Api2>)];
         assert!(sizes.iter().all(|s| *s < 8 * 1024), "reconcile futures of {sizes:?} bytes (3.0, 2.0)");
     }
 }
